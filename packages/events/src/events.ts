@@ -1,0 +1,177 @@
+import type { Node, Pod, Taint } from '@flotilla/model';
+
+// The domain events. Past tense, one per fact. Every state in Flotilla is a fold of these.
+// Payload shapes are versioned by `schemaVersion` on the envelope; upcasters.ts lifts old ones.
+
+/** API accepted a new pod. `pod` carries identity (uid), defaults and no status. */
+export interface PodCreated { type: 'PodCreated'; data: { pod: Pod } }
+
+/** A user asked to delete a pod; a bound pod's node stops it within the grace period. */
+export interface PodDeletionRequested {
+  type: 'PodDeletionRequested';
+  data: { namespace: string; name: string; uid: string; gracePeriodSeconds: number };
+}
+
+/** The pod object is gone: never bound, stopped by its node, or force-deleted. */
+export interface PodDeleted {
+  type: 'PodDeleted';
+  data: { namespace: string; name: string; uid: string; reason?: string };
+}
+
+/** Per-node outcome of one scheduling attempt, kept so that every decision can be explained. */
+export interface NodeVerdict {
+  node: string;
+  /** Filter plugin that rejected the node, if any, with its reasons. */
+  rejectedBy?: string;
+  reasons?: string[];
+  /** Final weighted score, for feasible nodes. */
+  score?: number;
+  /** Per-plugin weighted scores. */
+  scores?: Record<string, number>;
+}
+
+/**
+ * A scheduler chose a node. The fold decides whether it takes effect: only if the pod is still
+ * pending with this uid and the node exists, is schedulable and has room at this point of the log.
+ */
+export interface PodBound {
+  type: 'PodBound';
+  data: {
+    namespace: string;
+    name: string;
+    uid: string;
+    nodeName: string;
+    schedulerName: string;
+    /** Binding attempt counter from the scheduler's fold; part of the Nats-Msg-Id. */
+    attempt: number;
+    /** The chosen node's and the best alternatives' verdicts. */
+    verdicts?: NodeVerdict[];
+  };
+}
+
+/** A scheduling attempt found no node. The message is kube-scheduler's `0/N nodes are available: ...`. */
+export interface PodSchedulingFailed {
+  type: 'PodSchedulingFailed';
+  data: { namespace: string; name: string; uid: string; schedulerName: string; attempt: number; message: string; verdicts?: NodeVerdict[] };
+}
+
+/** The node agent refused a pod bound to it (it does not fit there); the pod goes back to pending. */
+export interface PodAdmissionRejected {
+  type: 'PodAdmissionRejected';
+  data: { namespace: string; name: string; uid: string; nodeName: string; reason: string; message: string };
+}
+
+/** The node built the pod's sandbox: network (one IP for all containers) and volumes. */
+export interface PodSandboxReady {
+  type: 'PodSandboxReady';
+  data: { namespace: string; name: string; uid: string; nodeName: string; podIP: string; hostIP: string };
+}
+
+export type ContainerKind = 'init' | 'sidecar' | 'app';
+
+export interface ContainerStarted {
+  type: 'ContainerStarted';
+  data: {
+    namespace: string;
+    name: string;
+    uid: string;
+    nodeName: string;
+    container: string;
+    kind: ContainerKind;
+    startedAt: string;
+    restartCount: number;
+  };
+}
+
+export interface ContainerTerminated {
+  type: 'ContainerTerminated';
+  data: {
+    namespace: string;
+    name: string;
+    uid: string;
+    nodeName: string;
+    container: string;
+    kind: ContainerKind;
+    exitCode: number;
+    /** Completed (exit 0), Error, OOMKilled, or the reason the node stopped it. */
+    reason: string;
+    message?: string;
+    startedAt: string;
+    finishedAt: string;
+    restartCount: number;
+  };
+}
+
+/** A container is waiting: ContainerCreating, PodInitializing, CrashLoopBackOff, CreateContainerConfigError. */
+export interface ContainerWaiting {
+  type: 'ContainerWaiting';
+  data: {
+    namespace: string;
+    name: string;
+    uid: string;
+    nodeName: string;
+    container: string;
+    kind: ContainerKind;
+    reason: string;
+    message?: string;
+    restartCount: number;
+  };
+}
+
+/** The node stopped every container of the pod and removed its sandbox; the IP is free again. */
+export interface PodSandboxRemoved {
+  type: 'PodSandboxRemoved';
+  data: { namespace: string; name: string; uid: string; nodeName: string };
+}
+
+export interface NodeRegistered { type: 'NodeRegistered'; data: { node: Node } }
+
+/** Spec changes made to a node after it registered (cordon, taints, labels). */
+export interface NodeUpdated {
+  type: 'NodeUpdated';
+  data: { name: string; labels?: Record<string, string>; taints?: Taint[]; unschedulable?: boolean };
+}
+
+export interface NodeRemoved { type: 'NodeRemoved'; data: { name: string; reason?: string } }
+
+export type DomainEvent =
+  | PodCreated
+  | PodDeletionRequested
+  | PodDeleted
+  | PodBound
+  | PodSchedulingFailed
+  | PodAdmissionRejected
+  | PodSandboxReady
+  | ContainerStarted
+  | ContainerTerminated
+  | ContainerWaiting
+  | PodSandboxRemoved
+  | NodeRegistered
+  | NodeUpdated
+  | NodeRemoved;
+
+export type DomainEventType = DomainEvent['type'];
+export type EventOfType<T extends DomainEventType> = Extract<DomainEvent, { type: T }>;
+export type EventData<T extends DomainEventType> = EventOfType<T>['data'];
+
+export const DOMAIN_EVENT_TYPES: readonly DomainEventType[] = [
+  'PodCreated',
+  'PodDeletionRequested',
+  'PodDeleted',
+  'PodBound',
+  'PodSchedulingFailed',
+  'PodAdmissionRejected',
+  'PodSandboxReady',
+  'ContainerStarted',
+  'ContainerTerminated',
+  'ContainerWaiting',
+  'PodSandboxRemoved',
+  'NodeRegistered',
+  'NodeUpdated',
+  'NodeRemoved',
+];
+
+/** Current payload schema version per event type. */
+export const SCHEMA_VERSIONS: Record<DomainEventType, number> = Object.fromEntries(
+  DOMAIN_EVENT_TYPES.map((type) => [type, 1]),
+) as Record<DomainEventType, number>;

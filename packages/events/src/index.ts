@@ -1,0 +1,26 @@
+export { DOMAIN_EVENT_TYPES, SCHEMA_VERSIONS } from './events.ts';
+export type {
+  DomainEvent,
+  DomainEventType,
+  EventOfType,
+  EventData,
+  NodeVerdict,
+  ContainerKind,
+  PodCreated,
+  PodDeletionRequested,
+  PodDeleted,
+  PodBound,
+  PodSchedulingFailed,
+  PodAdmissionRejected,
+  PodSandboxReady,
+  ContainerStarted,
+  ContainerTerminated,
+  ContainerWaiting,
+  PodSandboxRemoved,
+  NodeRegistered,
+  NodeUpdated,
+  NodeRemoved,
+} from './events.ts';
+export { envelope, subjectFor, msgIdFor, toFlotillaRecord } from './envelope.ts';
+export type { FlotillaEvent, FlotillaRecord, EnvelopeMeta } from './envelope.ts';
+export { upcast, UnknownSchemaVersionError } from './upcasters.ts';

@@ -1,0 +1,97 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { startNatsServer, type RunningNatsServer } from '@flotilla/testkit';
+import { ServiceProcess, type ServiceName } from './service-process.ts';
+
+export interface LocalClusterOptions {
+  /** Folder for the NATS store and the service logs. */
+  dataDir: string;
+  /** Use this NATS server instead of starting one. */
+  natsUrl?: string;
+  apiPort: number;
+  apiHost?: string;
+  /** Simulated nodes hosted by the first node agent. */
+  nodes: number;
+  /** Extra flags for that node agent (capacity, timings, labels). */
+  nodeAgentArgs?: string[];
+  schedulerArgs?: string[];
+  env?: Record<string, string>;
+  echo?: NodeJS.WritableStream;
+  /** How long to wait for the API to be ready. */
+  readyTimeoutMs?: number;
+}
+
+/** nats-server plus the API, the scheduler and a node agent, each its own process. */
+export class LocalCluster {
+  readonly services = new Map<string, ServiceProcess>();
+  nats: RunningNatsServer | undefined;
+  natsUrl = '';
+
+  constructor(readonly options: LocalClusterOptions) {}
+
+  get apiUrl(): string {
+    return `http://${this.options.apiHost ?? '127.0.0.1'}:${this.options.apiPort}`;
+  }
+
+  async start(): Promise<void> {
+    mkdirSync(this.options.dataDir, { recursive: true });
+    if (this.options.natsUrl) this.natsUrl = this.options.natsUrl;
+    else {
+      this.nats = await startNatsServer({ storeDir: join(this.options.dataDir, 'nats') });
+      this.natsUrl = this.nats.url;
+    }
+    this.add('api', 'api', ['--port', String(this.options.apiPort), '--host', this.options.apiHost ?? '127.0.0.1']);
+    await this.waitForApi();
+    this.add('scheduler', 'scheduler', this.options.schedulerArgs ?? []);
+    if (this.options.nodes > 0) this.add('node-agent', 'node-agent', ['--nodes', String(this.options.nodes), ...(this.options.nodeAgentArgs ?? [])]);
+  }
+
+  /** Starts one more service process (another node agent, a second scheduler replica). */
+  add(id: string, service: ServiceName, args: string[]): ServiceProcess {
+    const process = new ServiceProcess({
+      id,
+      service,
+      args: ['--nats', this.natsUrl, ...args],
+      env: { NATS_URL: this.natsUrl, ...this.options.env },
+      logFile: join(this.options.dataDir, 'logs', `${id}.log`),
+      ...(this.options.echo ? { echo: this.options.echo } : {}),
+    });
+    process.start();
+    this.services.set(id, process);
+    return process;
+  }
+
+  service(id: string): ServiceProcess {
+    const found = this.services.get(id);
+    if (!found) throw new Error(`no service ${id} in this cluster (have: ${[...this.services.keys()].join(', ')})`);
+    return found;
+  }
+
+  async waitForApi(): Promise<void> {
+    const deadline = Date.now() + (this.options.readyTimeoutMs ?? 30_000);
+    let last = '';
+    while (Date.now() < deadline) {
+      const api = this.services.get('api');
+      if (api && !api.running) throw new Error(`the API exited while starting:\n${api.tail()}`);
+      try {
+        const response = await fetch(`${this.apiUrl}/readyz`);
+        if (response.ok) return;
+        last = `readyz answered ${response.status}`;
+      } catch (error) {
+        last = (error as Error).message;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`the API at ${this.apiUrl} was not ready in time (${last}):\n${this.services.get('api')?.tail() ?? ''}`);
+  }
+
+  /** Every service's recent output, for failure messages. */
+  tails(): string {
+    return [...this.services.values()].map((s) => `--- ${s.spec.id} ---\n${s.tail()}`).join('\n');
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.services.values()].map((s) => s.close()));
+    await this.nats?.stop();
+  }
+}

@@ -1,0 +1,63 @@
+import type { Node, NodeManifest } from './node.ts';
+import type { Pod, PodManifest } from './pod.ts';
+
+export const DEFAULT_NAMESPACE = 'default';
+export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
+export const DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS = 30;
+
+export interface ServerFields {
+  uid: string;
+  /** ISO-8601; time is an argument, never read from a clock here. */
+  now: string;
+  namespace?: string;
+  /** Used when the manifest has only `generateName`. */
+  generatedSuffix?: string;
+}
+
+/**
+ * The pod the control plane stores for a create: server-owned fields dropped (status, resourceVersion,
+ * deletion fields, ...), identity assigned, and the defaults Kubernetes applies filled in.
+ */
+export function podForCreate(manifest: PodManifest, server: ServerFields): Pod {
+  const { metadata, spec } = manifest;
+  const name = metadata.name ?? `${metadata.generateName ?? ''}${server.generatedSuffix ?? ''}`;
+  const withPortDefaults = <T extends { ports?: Array<{ protocol?: 'TCP' | 'UDP' | 'SCTP' }> }>(c: T): T =>
+    c.ports ? { ...c, ports: c.ports.map((p) => ({ ...p, protocol: p.protocol ?? 'TCP' })) } : c;
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name,
+      namespace: server.namespace ?? metadata.namespace ?? DEFAULT_NAMESPACE,
+      uid: server.uid,
+      creationTimestamp: server.now,
+      ...(metadata.generateName !== undefined ? { generateName: metadata.generateName } : {}),
+      ...(metadata.labels ? { labels: metadata.labels } : {}),
+      ...(metadata.annotations ? { annotations: metadata.annotations } : {}),
+      ...(metadata.ownerReferences ? { ownerReferences: metadata.ownerReferences } : {}),
+    },
+    spec: {
+      ...spec,
+      containers: spec.containers.map(withPortDefaults),
+      ...(spec.initContainers ? { initContainers: spec.initContainers.map(withPortDefaults) } : {}),
+      restartPolicy: spec.restartPolicy ?? 'Always',
+      schedulerName: spec.schedulerName ?? DEFAULT_SCHEDULER_NAME,
+      terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds ?? DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS,
+      priority: spec.priority ?? 0,
+    },
+  };
+}
+
+/** The node record a node agent registers: identity assigned, allocatable defaulting to capacity. */
+export function nodeForRegister(manifest: NodeManifest, server: Omit<ServerFields, 'namespace' | 'generatedSuffix'>): Node {
+  const capacity = Object.fromEntries(Object.entries(manifest.status?.capacity ?? {}).map(([k, v]) => [k, String(v)]));
+  const allocatable = Object.fromEntries(Object.entries(manifest.status?.allocatable ?? capacity).map(([k, v]) => [k, String(v)]));
+  const { uid: _uid, resourceVersion: _rv, creationTimestamp: _ct, ...metadata } = manifest.metadata;
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { ...metadata, name: manifest.metadata.name ?? '', uid: server.uid, creationTimestamp: server.now },
+    spec: { ...(manifest.spec ?? {}) },
+    status: { ...(manifest.status ?? {}), capacity, allocatable },
+  };
+}

@@ -1,0 +1,75 @@
+export { parseQuantity, isValidQuantity, cpuToMillis, quantityToUnits, formatMillis, formatBytes } from './quantity.ts';
+export { dns1123LabelErrors, dns1123SubdomainErrors, qualifiedNameErrors, labelValueErrors } from './names.ts';
+export {
+  knownUnused,
+  StringMap,
+  OwnerReferenceSchema,
+  ObjectMetaSchema,
+  ConditionStatus,
+  TaintEffect,
+  TaintSchema,
+  TolerationSchema,
+  QuantityInput,
+  ResourceListSchema,
+} from './meta.ts';
+export type { OwnerReference, ObjectMeta, Taint, Toleration, ResourceListInput } from './meta.ts';
+export {
+  ContainerPortSchema,
+  EnvVarSchema,
+  VolumeMountSchema,
+  ResourceRequirementsSchema,
+  ContainerSchema,
+  VolumeSchema,
+  RestartPolicy,
+  PodSpecSchema,
+  PodPhase,
+  PodConditionType,
+  PodConditionSchema,
+  ContainerStateSchema,
+  ContainerStatusSchema,
+  PodStatusSchema,
+  PodSchema,
+} from './pod.ts';
+export type {
+  ContainerPort,
+  EnvVar,
+  VolumeMount,
+  ResourceRequirements,
+  Container,
+  Volume,
+  PodSpec,
+  PodCondition,
+  ContainerState,
+  ContainerStatus,
+  PodStatus,
+  PodManifest,
+  Pod,
+} from './pod.ts';
+export { NodeConditionSchema, NodeSpecSchema, NodeStatusSchema, NodeSchema } from './node.ts';
+export type { NodeCondition, NodeSpec, NodeStatus, NodeManifest, Node } from './node.ts';
+export {
+  CPU,
+  MEMORY,
+  PODS,
+  toResources,
+  containerRequest,
+  addResources,
+  maxResources,
+  subtractResources,
+  isSidecar,
+  effectivePodRequest,
+  nodeAllocatable,
+} from './resources.ts';
+export type { Resources } from './resources.ts';
+export { validatePod, validateNode, formatFieldError, formatPath, unusedFieldWarnings } from './validation.ts';
+export type { FieldError, ValidationResult } from './validation.ts';
+export {
+  DEFAULT_NAMESPACE,
+  DEFAULT_SCHEDULER_NAME,
+  DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS,
+  podForCreate,
+  nodeForRegister,
+} from './defaults.ts';
+export type { ServerFields } from './defaults.ts';
+export { parseLabelSelector, matchesLabelSelector, LabelSelectorError } from './label-selector.ts';
+export type { LabelRequirement } from './label-selector.ts';

@@ -1,0 +1,319 @@
+import { z } from 'zod';
+import { knownUnused } from './meta.ts';
+import { dns1123LabelErrors, dns1123SubdomainErrors, labelValueErrors, qualifiedNameErrors } from './names.ts';
+import { NodeSchema, type NodeManifest } from './node.ts';
+import { PodSchema, type PodManifest } from './pod.ts';
+import { isValidQuantity, parseQuantity } from './quantity.ts';
+
+/** One problem with one field, e.g. `spec.containers[1].resources.requests.cpu: invalid quantity "1.5.5"`. */
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export type ValidationResult<T> =
+  | { ok: true; value: T; warnings: string[] }
+  | { ok: false; errors: FieldError[]; warnings: string[] };
+
+export function formatFieldError(error: FieldError): string {
+  return error.path ? `${error.path}: ${error.message}` : error.message;
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out;
+}
+
+export function validatePod(input: unknown): ValidationResult<PodManifest> {
+  return validateWith(PodSchema, input, podSemanticErrors);
+}
+
+export function validateNode(input: unknown): ValidationResult<NodeManifest> {
+  return validateWith(NodeSchema, input, nodeSemanticErrors);
+}
+
+function validateWith<T>(
+  schema: z.ZodType<T>,
+  input: unknown,
+  semantic: (raw: Record<string, unknown>) => FieldError[],
+): ValidationResult<T> {
+  const warnings = unusedFieldWarnings(schema, input);
+  const parsed = schema.safeParse(input, { reportInput: true });
+  const errors: FieldError[] = parsed.success ? [] : parsed.error.issues.flatMap(issueToFieldErrors);
+  // Semantic checks walk the raw input defensively, so a manifest with type errors still hears
+  // about its bad names and quantities in the same answer.
+  if (isRecord(input)) errors.push(...semantic(input));
+  if (errors.length > 0 || !parsed.success) return { ok: false, errors: dedupe(errors), warnings };
+  return { ok: true, value: parsed.data, warnings };
+}
+
+function issueToFieldErrors(issue: z.core.$ZodIssue): FieldError[] {
+  const path = formatPath(issue.path);
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return issue.keys.map((key) => ({ path: formatPath([...issue.path, key]), message: 'unknown field' }));
+    case 'invalid_type':
+      if (issue.input === undefined) return [{ path, message: 'required value' }];
+      return [{ path, message: `expected ${issue.expected}, got ${describeType(issue.input)}` }];
+    case 'invalid_value':
+      return [
+        {
+          path,
+          message: `unsupported value ${JSON.stringify(issue.input)}: supported values: ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`,
+        },
+      ];
+    case 'invalid_union':
+      return [{ path, message: `invalid value ${JSON.stringify(issue.input)}` }];
+    default:
+      return [{ path, message: issue.message }];
+  }
+}
+
+function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value;
+}
+
+/** Names every field present in the input that Kubernetes knows and Flotilla does not act on. */
+export function unusedFieldWarnings(schema: z.ZodType, input: unknown): string[] {
+  const warnings: string[] = [];
+  const walk = (node: z.ZodType, value: unknown, path: PropertyKey[]): void => {
+    if (value === undefined || value === null) return;
+    if (node === knownUnused) {
+      warnings.push(`${formatPath(path)}: accepted but not acted on by Flotilla`);
+      return;
+    }
+    if (node instanceof z.ZodOptional || node instanceof z.ZodNullable) {
+      walk(node.unwrap() as z.ZodType, value, path);
+    } else if (node instanceof z.ZodObject && isRecord(value)) {
+      const shape = node.shape as Record<string, z.ZodType>;
+      for (const [key, child] of Object.entries(value)) {
+        const childSchema = shape[key];
+        if (childSchema) walk(childSchema, child, [...path, key]);
+      }
+    } else if (node instanceof z.ZodArray && Array.isArray(value)) {
+      value.forEach((item, index) => walk(node.element as z.ZodType, item, [...path, index]));
+    }
+  };
+  walk(schema, input, []);
+  return warnings;
+}
+
+function dedupe(errors: FieldError[]): FieldError[] {
+  const seen = new Set<string>();
+  return errors.filter((error) => {
+    const key = formatFieldError(error);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function records(value: unknown): Array<[number, Record<string, unknown>]> {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((item, index): Array<[number, Record<string, unknown>]> => (isRecord(item) ? [[index, item]] : []));
+}
+
+function metadataErrors(metadata: unknown, nameRule: (name: string) => string[]): FieldError[] {
+  if (!isRecord(metadata)) return [];
+  const errors: FieldError[] = [];
+  const { name, generateName, namespace, labels, annotations } = metadata;
+  if (name === undefined && generateName === undefined) {
+    errors.push({ path: 'metadata.name', message: 'name or generateName is required' });
+  }
+  if (typeof name === 'string') {
+    for (const problem of nameRule(name)) errors.push({ path: 'metadata.name', message: `invalid value ${JSON.stringify(name)}: ${problem}` });
+  }
+  if (typeof namespace === 'string') {
+    for (const problem of dns1123LabelErrors(namespace)) {
+      errors.push({ path: 'metadata.namespace', message: `invalid value ${JSON.stringify(namespace)}: ${problem}` });
+    }
+  }
+  if (isRecord(labels)) {
+    for (const [key, value] of Object.entries(labels)) {
+      for (const problem of qualifiedNameErrors(key)) errors.push({ path: `metadata.labels`, message: `invalid key ${JSON.stringify(key)}: ${problem}` });
+      if (typeof value === 'string') {
+        for (const problem of labelValueErrors(value)) {
+          errors.push({ path: `metadata.labels.${key}`, message: `invalid value ${JSON.stringify(value)}: ${problem}` });
+        }
+      }
+    }
+  }
+  if (isRecord(annotations)) {
+    for (const key of Object.keys(annotations)) {
+      for (const problem of qualifiedNameErrors(key)) errors.push({ path: `metadata.annotations`, message: `invalid key ${JSON.stringify(key)}: ${problem}` });
+    }
+  }
+  return errors;
+}
+
+function quantityErrors(list: unknown, path: string): FieldError[] {
+  if (!isRecord(list)) return [];
+  const errors: FieldError[] = [];
+  for (const [name, quantity] of Object.entries(list)) {
+    if ((typeof quantity === 'string' || typeof quantity === 'number') && !isValidQuantity(quantity)) {
+      errors.push({ path: `${path}.${name}`, message: `invalid quantity ${JSON.stringify(quantity)}` });
+    } else if (typeof quantity === 'number' && quantity < 0) {
+      errors.push({ path: `${path}.${name}`, message: `must be greater than or equal to 0` });
+    } else if (typeof quantity === 'string' && quantity.startsWith('-')) {
+      errors.push({ path: `${path}.${name}`, message: `must be greater than or equal to 0` });
+    }
+  }
+  return errors;
+}
+
+function podSemanticErrors(pod: Record<string, unknown>): FieldError[] {
+  const errors = metadataErrors(pod.metadata, dns1123SubdomainErrors);
+  const spec = pod.spec;
+  if (!isRecord(spec)) return errors;
+
+  const volumes = new Map<string, number>();
+  for (const [index, volume] of records(spec.volumes)) {
+    if (typeof volume.name !== 'string') continue;
+    const path = `spec.volumes[${index}].name`;
+    for (const problem of dns1123LabelErrors(volume.name)) errors.push({ path, message: `invalid value ${JSON.stringify(volume.name)}: ${problem}` });
+    if (volumes.has(volume.name)) errors.push({ path, message: `duplicate value ${JSON.stringify(volume.name)}` });
+    volumes.set(volume.name, index);
+  }
+
+  const containerNames = new Set<string>();
+  // One pod, one port space: a containerPort/protocol may be claimed once across app containers and sidecars.
+  const portOwners = new Map<string, string>();
+  const hostPorts = new Set<string>();
+  const groups: Array<['containers' | 'initContainers', unknown]> = [
+    ['initContainers', spec.initContainers],
+    ['containers', spec.containers],
+  ];
+  if (Array.isArray(spec.containers) && spec.containers.length === 0) {
+    errors.push({ path: 'spec.containers', message: 'at least one container is required' });
+  }
+  for (const [group, list] of groups) {
+    for (const [index, container] of records(list)) {
+      const base = `spec.${group}[${index}]`;
+      if (typeof container.name === 'string') {
+        for (const problem of dns1123LabelErrors(container.name)) {
+          errors.push({ path: `${base}.name`, message: `invalid value ${JSON.stringify(container.name)}: ${problem}` });
+        }
+        if (containerNames.has(container.name)) {
+          errors.push({ path: `${base}.name`, message: `duplicate value ${JSON.stringify(container.name)}` });
+        }
+        containerNames.add(container.name);
+      }
+      if (group === 'containers' && container.restartPolicy !== undefined) {
+        errors.push({ path: `${base}.restartPolicy`, message: 'may only be set on init containers' });
+      }
+      const resources = container.resources;
+      if (isRecord(resources)) {
+        errors.push(...quantityErrors(resources.requests, `${base}.resources.requests`));
+        errors.push(...quantityErrors(resources.limits, `${base}.resources.limits`));
+        errors.push(...requestsWithinLimits(resources, `${base}.resources`));
+      }
+      const inPortSpace = group === 'containers' || container.restartPolicy === 'Always';
+      for (const [portIndex, port] of records(container.ports)) {
+        const portPath = `${base}.ports[${portIndex}]`;
+        const protocol = typeof port.protocol === 'string' ? port.protocol : 'TCP';
+        if (typeof port.containerPort === 'number') {
+          if (port.containerPort < 1 || port.containerPort > 65535) {
+            errors.push({ path: `${portPath}.containerPort`, message: `invalid value ${port.containerPort}: must be between 1 and 65535, inclusive` });
+          }
+          const key = `${port.containerPort}/${protocol}`;
+          const owner = portOwners.get(key);
+          if (inPortSpace && owner !== undefined) {
+            errors.push({
+              path: `${portPath}.containerPort`,
+              message: `port ${key} is already used by container "${owner}": containers of a pod share one port space`,
+            });
+          } else if (inPortSpace) portOwners.set(key, String(container.name));
+        }
+        if (typeof port.hostPort === 'number') {
+          if (port.hostPort < 1 || port.hostPort > 65535) {
+            errors.push({ path: `${portPath}.hostPort`, message: `invalid value ${port.hostPort}: must be between 1 and 65535, inclusive` });
+          }
+          const key = `${port.hostPort}/${protocol}`;
+          if (hostPorts.has(key)) errors.push({ path: `${portPath}.hostPort`, message: `duplicate host port ${key}` });
+          hostPorts.add(key);
+        }
+      }
+      for (const [mountIndex, mount] of records(container.volumeMounts)) {
+        if (typeof mount.name === 'string' && !volumes.has(mount.name)) {
+          errors.push({ path: `${base}.volumeMounts[${mountIndex}].name`, message: `volume ${JSON.stringify(mount.name)} is not declared in spec.volumes` });
+        }
+        if (typeof mount.mountPath === 'string' && !mount.mountPath.startsWith('/')) {
+          errors.push({ path: `${base}.volumeMounts[${mountIndex}].mountPath`, message: `must be an absolute path` });
+        }
+      }
+    }
+  }
+
+  for (const [index, toleration] of records(spec.tolerations)) {
+    if (toleration.operator === 'Exists' && typeof toleration.value === 'string' && toleration.value !== '') {
+      errors.push({ path: `spec.tolerations[${index}].value`, message: 'must be empty when operator is Exists' });
+    }
+    if (toleration.tolerationSeconds !== undefined && toleration.tolerationSeconds !== null && toleration.effect !== 'NoExecute') {
+      errors.push({ path: `spec.tolerations[${index}].tolerationSeconds`, message: 'may only be set when effect is NoExecute' });
+    }
+  }
+  if (isRecord(spec.nodeSelector)) {
+    for (const [key, value] of Object.entries(spec.nodeSelector)) {
+      for (const problem of qualifiedNameErrors(key)) errors.push({ path: 'spec.nodeSelector', message: `invalid key ${JSON.stringify(key)}: ${problem}` });
+      if (typeof value === 'string') {
+        for (const problem of labelValueErrors(value)) errors.push({ path: `spec.nodeSelector.${key}`, message: `invalid value ${JSON.stringify(value)}: ${problem}` });
+      }
+    }
+  }
+  if (typeof spec.nodeName === 'string') {
+    for (const problem of dns1123SubdomainErrors(spec.nodeName)) {
+      errors.push({ path: 'spec.nodeName', message: `invalid value ${JSON.stringify(spec.nodeName)}: ${problem}` });
+    }
+  }
+  if (typeof spec.terminationGracePeriodSeconds === 'number' && spec.terminationGracePeriodSeconds < 0) {
+    errors.push({ path: 'spec.terminationGracePeriodSeconds', message: 'must be greater than or equal to 0' });
+  }
+  return errors;
+}
+
+function requestsWithinLimits(resources: Record<string, unknown>, path: string): FieldError[] {
+  const { requests, limits } = resources;
+  if (!isRecord(requests) || !isRecord(limits)) return [];
+  const errors: FieldError[] = [];
+  for (const [name, limit] of Object.entries(limits)) {
+    const request = requests[name];
+    if ((typeof request !== 'string' && typeof request !== 'number') || (typeof limit !== 'string' && typeof limit !== 'number')) continue;
+    if (!isValidQuantity(request) || !isValidQuantity(limit)) continue;
+    if (toNumber(request) > toNumber(limit)) {
+      errors.push({ path: `${path}.requests.${name}`, message: `invalid value ${JSON.stringify(request)}: must be less than or equal to ${name} limit of ${JSON.stringify(limit)}` });
+    }
+  }
+  return errors;
+}
+
+function toNumber(quantity: string | number): number {
+  return parseQuantity(quantity) ?? 0;
+}
+
+function nodeSemanticErrors(node: Record<string, unknown>): FieldError[] {
+  const errors = metadataErrors(node.metadata, dns1123SubdomainErrors);
+  const status = node.status;
+  if (isRecord(status)) {
+    errors.push(...quantityErrors(status.capacity, 'status.capacity'));
+    errors.push(...quantityErrors(status.allocatable, 'status.allocatable'));
+  }
+  const spec = node.spec;
+  if (isRecord(spec)) {
+    for (const [index, taint] of records(spec.taints)) {
+      if (typeof taint.key === 'string') {
+        for (const problem of qualifiedNameErrors(taint.key)) errors.push({ path: `spec.taints[${index}].key`, message: `invalid value ${JSON.stringify(taint.key)}: ${problem}` });
+      }
+    }
+  }
+  return errors;
+}

@@ -1,0 +1,233 @@
+/**
+ * SimRuntime: containers without processes, for simulations with many nodes (like KWOK stages).
+ *
+ * Every container goes through timed stages: start (`containerStartMs`), run, exit. Regular init
+ * containers run `initRunMs` and exit; sidecars run until stopped; app containers run until stopped
+ * unless the pod says otherwise. Stopping takes `stopMs`; a stop that fits the grace period ends with
+ * exit 0 (Completed), otherwise the container is killed when the grace runs out (137, Error).
+ * Every duration except `sim.flotilla.io/run-seconds` gets a jitter of ±`jitter` (a fraction).
+ *
+ * Per-pod overrides, as annotations on the pod:
+ *   sim.flotilla.io/run-seconds       app containers exit after this many seconds (absent: run until stopped)
+ *   sim.flotilla.io/exit-code         the exit code they exit with (default 0)
+ *   sim.flotilla.io/init-exit-code    the exit code of regular init containers (default 0)
+ *   sim.flotilla.io/fail-probability  0..1: chance that a container (any kind) exits with code 1 right
+ *                                     after it started
+ * A malformed value fails the container's start with CreateContainerConfigError.
+ *
+ * Randomness (jitter, failures) is seeded: one PRNG per (seed, pod uid, container, start number), so a
+ * run is reproducible whatever order the pods happen to be processed in.
+ */
+import type { Container, Pod } from '@flotilla/model';
+import {
+  ContainerStartAbortedError,
+  ContainerStartError,
+  type ContainerExit,
+  type ContainerKind,
+  type ContainerRuntime,
+  type RunningContainer,
+  type SandboxOptions,
+} from './container-runtime.ts';
+import { hashString, mulberry32 } from './prng.ts';
+import { isAbortError, realTimers, sleep, type TimerScheduler } from './timer-scheduler.ts';
+
+export const SIM_RUN_SECONDS = 'sim.flotilla.io/run-seconds';
+export const SIM_EXIT_CODE = 'sim.flotilla.io/exit-code';
+export const SIM_INIT_EXIT_CODE = 'sim.flotilla.io/init-exit-code';
+export const SIM_FAIL_PROBABILITY = 'sim.flotilla.io/fail-probability';
+
+export interface SimTimings {
+  /** Building the pod sandbox. */
+  sandboxMs: number;
+  /** From start request to running. */
+  containerStartMs: number;
+  /** How long a regular init container runs before it exits. */
+  initRunMs: number;
+  /** From SIGTERM to exit. */
+  stopMs: number;
+  /** Fraction (0..1): each duration is drawn uniformly from [d·(1-jitter), d·(1+jitter)]. */
+  jitter: number;
+}
+
+export const DEFAULT_SIM_TIMINGS: SimTimings = {
+  sandboxMs: 200,
+  containerStartMs: 300,
+  initRunMs: 1_000,
+  stopMs: 200,
+  jitter: 0.2,
+};
+
+export interface SimRuntimeOptions {
+  timings?: Partial<SimTimings>;
+  seed?: number;
+  scheduler?: TimerScheduler;
+}
+
+export const SIM_RUNTIME_VERSION = 'sim://0.1.0';
+
+interface PodPlan {
+  runMs: number | undefined;
+  exitCode: number;
+  initExitCode: number;
+  failProbability: number;
+}
+
+export class SimRuntime implements ContainerRuntime {
+  readonly mode = 'sim';
+  readonly version = SIM_RUNTIME_VERSION;
+  readonly timings: SimTimings;
+  private readonly seed: number;
+  private readonly scheduler: TimerScheduler;
+  /** pod uid -> pod IP */
+  private readonly sandboxes = new Map<string, string>();
+  /** `${uid}/${container}` -> how many times it was started (keys its PRNG). */
+  private readonly starts = new Map<string, number>();
+  /** pod uid -> names of containers running now. */
+  private readonly live = new Map<string, Set<string>>();
+
+  constructor(options: SimRuntimeOptions = {}) {
+    this.timings = { ...DEFAULT_SIM_TIMINGS, ...options.timings };
+    if (!(this.timings.jitter >= 0 && this.timings.jitter <= 1)) throw new RangeError(`jitter must be within 0..1, got ${this.timings.jitter}`);
+    this.seed = options.seed ?? 1;
+    this.scheduler = options.scheduler ?? realTimers;
+  }
+
+  async createSandbox(pod: Pod, options: SandboxOptions): Promise<void> {
+    const uid = pod.metadata.uid;
+    if (this.sandboxes.get(uid) === options.podIP) return;
+    const rng = mulberry32(hashString(`${this.seed}:${uid}:sandbox`));
+    await sleep(this.scheduler, this.jittered(this.timings.sandboxMs, rng));
+    this.sandboxes.set(uid, options.podIP);
+  }
+
+  async removeSandbox(pod: Pod): Promise<void> {
+    this.sandboxes.delete(pod.metadata.uid);
+    this.live.delete(pod.metadata.uid);
+  }
+
+  async startContainer(pod: Pod, container: Container, kind: ContainerKind, signal: AbortSignal): Promise<RunningContainer> {
+    const podName = `${pod.metadata.namespace}/${pod.metadata.name}`;
+    if (signal.aborted) throw new ContainerStartAbortedError(podName, container.name);
+    const plan = podPlan(pod);
+    const key = `${pod.metadata.uid}/${container.name}`;
+    const n = this.starts.get(key) ?? 0;
+    this.starts.set(key, n + 1);
+    const rng = mulberry32(hashString(`${this.seed}:${key}:${n}`));
+    // Draw in a fixed order so that one decision never shifts another.
+    const startMs = this.jittered(this.timings.containerStartMs, rng);
+    const fails = rng() < plan.failProbability;
+    const initRunMs = this.jittered(this.timings.initRunMs, rng);
+    const stopMs = this.jittered(this.timings.stopMs, rng);
+    try {
+      await sleep(this.scheduler, startMs, signal);
+    } catch (error) {
+      if (isAbortError(error)) throw new ContainerStartAbortedError(podName, container.name, { cause: error });
+      throw error;
+    }
+    const startedAt = new Date(this.scheduler.now());
+    let exit: { afterMs: number; exitCode: number; message?: string } | undefined;
+    if (fails) exit = { afterMs: 0, exitCode: 1, message: `simulated failure (${SIM_FAIL_PROBABILITY})` };
+    else if (kind === 'init') exit = { afterMs: initRunMs, exitCode: plan.initExitCode };
+    else if (kind === 'app' && plan.runMs !== undefined) exit = { afterMs: plan.runMs, exitCode: plan.exitCode };
+    return this.running(pod.metadata.uid, container.name, startedAt, exit, stopMs);
+  }
+
+  async attachContainer(pod: Pod, container: Container, kind: ContainerKind, startedAt: Date): Promise<RunningContainer | undefined> {
+    // Simulated containers outlive the agent: they are still running, on the schedule they started with.
+    const plan = podPlan(pod);
+    const elapsed = this.scheduler.now() - startedAt.getTime();
+    let exit: { afterMs: number; exitCode: number } | undefined;
+    if (kind === 'init') exit = { afterMs: Math.max(0, this.timings.initRunMs - elapsed), exitCode: plan.initExitCode };
+    else if (kind === 'app' && plan.runMs !== undefined) exit = { afterMs: Math.max(0, plan.runMs - elapsed), exitCode: plan.exitCode };
+    return this.running(pod.metadata.uid, container.name, startedAt, exit, this.timings.stopMs);
+  }
+
+  /** Names of the containers of a pod that run now (for tests and diagnostics). */
+  runningContainers(podUid: string): string[] {
+    return [...(this.live.get(podUid) ?? [])];
+  }
+
+  hasSandbox(podUid: string): boolean {
+    return this.sandboxes.has(podUid);
+  }
+
+  private running(
+    uid: string,
+    name: string,
+    startedAt: Date,
+    exit: { afterMs: number; exitCode: number; message?: string } | undefined,
+    stopMs: number,
+  ): RunningContainer {
+    let live = this.live.get(uid);
+    if (!live) this.live.set(uid, (live = new Set()));
+    live.add(name);
+    let resolveExit!: (exit: ContainerExit) => void;
+    const exited = new Promise<ContainerExit>((resolve) => (resolveExit = resolve));
+    let done = false;
+    let cancelExit: (() => void) | undefined;
+    let stopping: Promise<void> | undefined;
+    const finish = (exitCode: number, reason: ContainerExit['reason'], message?: string): void => {
+      if (done) return;
+      done = true;
+      cancelExit?.();
+      this.live.get(uid)?.delete(name);
+      resolveExit({ exitCode, reason, ...(message !== undefined ? { message } : {}), finishedAt: new Date(this.scheduler.now()) });
+    };
+    if (exit) {
+      cancelExit = this.scheduler.schedule(exit.afterMs, () => finish(exit.exitCode, exit.exitCode === 0 ? 'Completed' : 'Error', exit.message));
+    }
+    return {
+      startedAt,
+      exited,
+      stop: (gracePeriodMs: number) => {
+        if (done) return Promise.resolve();
+        stopping ??= new Promise<void>((resolve) => {
+          const graceful = stopMs <= gracePeriodMs;
+          this.scheduler.schedule(graceful ? stopMs : Math.max(0, gracePeriodMs), () => {
+            if (graceful) finish(0, 'Completed');
+            else finish(137, 'Error', `killed after the grace period of ${gracePeriodMs} ms`);
+            resolve();
+          });
+          // A natural exit during the stop ends the wait too.
+          void exited.then(() => resolve());
+        });
+        return stopping;
+      },
+    };
+  }
+
+  private jittered(ms: number, rng: () => number): number {
+    const r = rng();
+    if (ms <= 0) return 0;
+    return Math.max(0, Math.round(ms * (1 + this.timings.jitter * (2 * r - 1))));
+  }
+}
+
+function podPlan(pod: Pod): PodPlan {
+  const annotations = pod.metadata.annotations ?? {};
+  const runSeconds = numberAnnotation(annotations, SIM_RUN_SECONDS, 0, Number.POSITIVE_INFINITY);
+  return {
+    runMs: runSeconds === undefined ? undefined : runSeconds * 1000,
+    exitCode: integerAnnotation(annotations, SIM_EXIT_CODE) ?? 0,
+    initExitCode: integerAnnotation(annotations, SIM_INIT_EXIT_CODE) ?? 0,
+    failProbability: numberAnnotation(annotations, SIM_FAIL_PROBABILITY, 0, 1) ?? 0,
+  };
+}
+
+function numberAnnotation(annotations: Record<string, string>, key: string, min: number, max: number): number | undefined {
+  const raw = annotations[key];
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value < min || value > max) {
+    throw new ContainerStartError('CreateContainerConfigError', `annotation ${key}: expected a number within ${min}..${max}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+function integerAnnotation(annotations: Record<string, string>, key: string): number | undefined {
+  const value = numberAnnotation(annotations, key, 0, 255);
+  if (value !== undefined && !Number.isInteger(value)) {
+    throw new ContainerStartError('CreateContainerConfigError', `annotation ${key}: expected an exit code 0..255, got ${JSON.stringify(annotations[key])}`);
+  }
+  return value;
+}

@@ -1,0 +1,53 @@
+import { CPU, MEMORY, addResources, containerRequest, isSidecar, maxResources } from '@flotilla/model';
+import type { Container, Pod, PodSpec, Resources } from '@flotilla/model';
+
+/** kube-scheduler's scoring defaults for a container that requests no cpu / memory. */
+export const DEFAULT_MILLI_CPU_REQUEST = 100;
+export const DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024;
+
+/** cpu and memory of one container, a missing request replaced by the default (an explicit 0 stays 0). */
+export function nonZeroContainerRequest(container: Container): Resources {
+  const request = containerRequest(container);
+  return {
+    [CPU]: request[CPU] ?? DEFAULT_MILLI_CPU_REQUEST,
+    [MEMORY]: request[MEMORY] ?? DEFAULT_MEMORY_REQUEST,
+  };
+}
+
+/**
+ * The pod's cpu and memory as resource scoring counts them: the effective-request rule (app +
+ * sidecars, or the peak of an init container plus the sidecars started before it) applied to
+ * per-container requests with the non-zero defaults, as resourcehelper.PodRequests does with
+ * NonMissingContainerRequests.
+ */
+export function nonZeroPodRequest(spec: PodSpec): Resources {
+  const steady: Resources = { [CPU]: 0, [MEMORY]: 0 };
+  for (const container of spec.containers) addResources(steady, nonZeroContainerRequest(container));
+  const sidecarsSoFar: Resources = {};
+  const initPeak: Resources = {};
+  for (const init of spec.initContainers ?? []) {
+    const request = nonZeroContainerRequest(init);
+    if (isSidecar(init)) {
+      addResources(sidecarsSoFar, request);
+      addResources(steady, request);
+      maxResources(initPeak, sidecarsSoFar);
+    } else {
+      maxResources(initPeak, addResources({ ...sidecarsSoFar }, request));
+    }
+  }
+  return maxResources(steady, initPeak);
+}
+
+// A pod's containers and requests cannot change after creation, so memoising per Pod object is safe
+// even where the fold updates status in place.
+const nonZeroByPod = new WeakMap<Pod, Resources>();
+
+/** nonZeroPodRequest of a stored pod, memoised per Pod object. */
+export function nonZeroRequestOf(pod: Pod): Resources {
+  let request = nonZeroByPod.get(pod);
+  if (request === undefined) {
+    request = nonZeroPodRequest(pod.spec);
+    nonZeroByPod.set(pod, request);
+  }
+  return request;
+}

@@ -1,0 +1,93 @@
+import type { Node, Pod, Resources } from '@flotilla/model';
+
+/** Why a binding did not take effect, as the fold recorded it. */
+export interface BindingRejection {
+  seq: number;
+  nodeName: string;
+  /** Stable reason code: PodNotFound, UidMismatch, AlreadyBound, PodTerminating, NodeNotFound, NodeUnschedulable, InsufficientResources, HostPortConflict, NodeNameMismatch, AdmissionRejected */
+  reason: string;
+  message: string;
+}
+
+export interface PodRecord {
+  /** The Kubernetes object with its derived status; metadata.resourceVersion is String(resourceVersion). */
+  pod: Pod;
+  key: string; // `${namespace}/${name}`
+  /** Stream sequence of the last event that changed this pod. */
+  resourceVersion: number;
+  /** Effective request (init containers and sidecars counted as kube-scheduler does), plus pods: 1. */
+  request: Resources;
+  /** Host ports the pod reserves, as `${protocol}/${port}`. */
+  hostPorts: string[];
+  /** The node the binding took effect on; undefined while pending. */
+  nodeName?: string;
+  /**
+   * spec.nodeName as the user wrote it at create, if any. Kept so that a pod sent back to pending
+   * (admission rejected) loses the node the scheduler chose but keeps the one the user pinned.
+   */
+  requestedNodeName?: string;
+  /** Sequence of the PodBound that took effect. */
+  boundSeq?: number;
+  /** PodBound plus PodSchedulingFailed events seen for this uid; the next attempt is this + 1. */
+  schedulingAttempts: number;
+  lastBindingRejection?: BindingRejection;
+  /** kube-scheduler's message from the last failed attempt, while still pending. */
+  unschedulableMessage?: string;
+  /** Set once deletion was requested. */
+  deletion?: { seq: number; gracePeriodSeconds: number; requestedAt: string };
+  /** True once the pod holds no node resources any more (terminal phase, sandbox removed, or deleted). */
+  released: boolean;
+}
+
+export interface NodeRecord {
+  node: Node;
+  resourceVersion: number;
+  /** Allocatable in counted units (pods defaults to 110 when the node does not say). */
+  allocatable: Resources;
+  /** Sum of the requests of pods bound here that still hold resources (includes `pods`). */
+  requested: Resources;
+  /** Keys of pods bound here that still hold resources. */
+  podKeys: Set<string>;
+  /** `${protocol}/${port}` host ports in use. */
+  hostPorts: Set<string>;
+  /** Pod IPs in use on this node -> pod key. */
+  podIPs: Map<string, string>;
+}
+
+/** A Kubernetes core/v1 Event, derived from domain events (Scheduled, FailedScheduling, Started, Killing, ...). */
+export interface KubeEvent {
+  apiVersion: 'v1';
+  kind: 'Event';
+  metadata: { name: string; namespace: string; uid: string; resourceVersion: string; creationTimestamp: string };
+  involvedObject: { kind: 'Pod' | 'Node'; namespace?: string; name: string; uid: string; fieldPath?: string };
+  reason: string;
+  message: string;
+  type: 'Normal' | 'Warning';
+  source: { component: string; host?: string };
+  firstTimestamp: string;
+  lastTimestamp: string;
+  count: number;
+}
+
+export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+/** What one applied event did to the objects a client can watch. */
+export type StateChange =
+  | { kind: 'Pod'; type: ChangeType; key: string; object: Pod; previousNodeName?: string }
+  | { kind: 'Node'; type: ChangeType; key: string; object: Node }
+  | { kind: 'Event'; type: ChangeType; key: string; object: KubeEvent };
+
+export interface ClusterState {
+  /** Last stream sequence applied. */
+  seq: number;
+  pods: Map<string, PodRecord>;
+  nodes: Map<string, NodeRecord>;
+  /** Kubernetes Events, oldest first, at most `options.maxEvents`. */
+  events: KubeEvent[];
+  options: FoldOptions;
+}
+
+export interface FoldOptions {
+  /** How many Kubernetes Events to keep (oldest dropped first). */
+  maxEvents: number;
+}

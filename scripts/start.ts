@@ -1,0 +1,79 @@
+// `npm start`: a local Flotilla cluster on this machine. nats-server (JetStream, store under the data
+// folder) or the server at NATS_URL, then the API, the scheduler and a node agent hosting
+// FLOTILLA_NODES simulated nodes, each a separate process. Ctrl-C stops them all.
+import { resolve } from 'node:path';
+import { LocalCluster } from '@flotilla/launcher';
+import { NatsServerNotFoundError } from '@flotilla/testkit';
+
+function intFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) {
+    process.stderr.write(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}\n`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const dataDir = resolve(process.env.FLOTILLA_DATA_DIR ?? '.data');
+const apiPort = intFromEnv('FLOTILLA_API_PORT', 7070);
+const nodes = intFromEnv('FLOTILLA_NODES', 3);
+const verbose = process.env.FLOTILLA_VERBOSE === '1';
+
+const cluster = new LocalCluster({
+  dataDir,
+  apiPort,
+  nodes,
+  ...(process.env.NATS_URL ? { natsUrl: process.env.NATS_URL } : {}),
+  nodeAgentArgs: (process.env.FLOTILLA_NODE_AGENT_ARGS ?? '').split(' ').filter(Boolean),
+  ...(verbose ? { echo: process.stdout } : {}),
+});
+
+let stopping = false;
+async function shutdown(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  process.stdout.write('\nstopping the cluster...\n');
+  await cluster.stop();
+  process.exit(code);
+}
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+
+try {
+  await cluster.start();
+} catch (error) {
+  if (error instanceof NatsServerNotFoundError) {
+    process.stderr.write(`${error.message}\n`);
+  } else {
+    process.stderr.write(`could not start the cluster: ${(error as Error).message}\n${cluster.tails()}\n`);
+  }
+  await cluster.stop().catch(() => undefined);
+  process.exit(1);
+}
+
+process.stdout.write(`
+Flotilla is running.
+  API        ${cluster.apiUrl}   (FLOTILLA_API_PORT)
+  NATS       ${cluster.natsUrl}${cluster.nats ? `   store: ${cluster.nats.storeDir}` : ''}
+  nodes      ${nodes} simulated nodes in one node agent (FLOTILLA_NODES)
+  logs       ${dataDir}/logs/*.log   (FLOTILLA_VERBOSE=1 prints them here)
+
+Try, in another terminal:
+  npx flotilla apply -f examples/
+  npx flotilla get pods -o wide
+  npx flotilla describe pod web
+  npx flotilla get nodes
+
+Ctrl-C stops the cluster; its event log stays in ${dataDir} for the next start.
+`);
+
+// A service that dies takes the cluster down loudly rather than leaving a half-working system.
+for (const service of cluster.services.values()) {
+  void service.exited().then((code) => {
+    if (stopping) return;
+    process.stderr.write(`\n${service.spec.id} exited (code ${code}). Its last output:\n${service.tail()}\n`);
+    void shutdown(1);
+  });
+}

@@ -1,0 +1,103 @@
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { parse as parseYaml } from 'yaml';
+import type { EventLog } from '@flotilla/eventlog';
+import type { LiveProjection, Logger } from '@flotilla/service-kit';
+import { ApiError, type KubeStatus } from './api-status.ts';
+import { WatchHub } from './watch-hub.ts';
+import { registerPodRoutes } from './routes/pods.ts';
+import { registerNodeRoutes } from './routes/nodes.ts';
+import { registerEventRoutes } from './routes/events.ts';
+import { registerHealthRoutes } from './routes/health.ts';
+import { Writer } from './writer.ts';
+
+export interface ApiServerOptions {
+  log: EventLog;
+  projection: LiveProjection;
+  logger: Logger;
+  /** Wall clock for server-assigned times; injectable for tests. */
+  now?: () => Date;
+  /** Request body limit in bytes (Kubernetes uses 3 MiB). */
+  bodyLimit?: number;
+  /** How long a write may wait for the log and for its own projection before answering 503/504. */
+  writeTimeoutMs?: number;
+  /** Recent changes kept for resuming watches without reading the log. */
+  watchRingSize?: number;
+  /** Interval of SSE keep-alive comments. */
+  watchHeartbeatMs?: number;
+}
+
+export interface ApiContext {
+  log: EventLog;
+  projection: LiveProjection;
+  logger: Logger;
+  writer: Writer;
+  hub: WatchHub;
+  now: () => Date;
+  watchHeartbeatMs: number;
+}
+
+export async function buildApiServer(options: ApiServerOptions): Promise<FastifyInstance> {
+  const now = options.now ?? (() => new Date());
+  const app = Fastify({ bodyLimit: options.bodyLimit ?? 3 * 1024 * 1024, logger: false, return503OnClosing: true });
+  const hub = new WatchHub(options.watchRingSize ?? 50_000, options.projection.state.seq);
+  options.projection.onApplied((record, changes) => hub.publish(record.seq, changes));
+  const context: ApiContext = {
+    log: options.log,
+    projection: options.projection,
+    logger: options.logger,
+    hub,
+    now,
+    watchHeartbeatMs: options.watchHeartbeatMs ?? 15_000,
+    writer: new Writer(options.log, options.projection, { timeoutMs: options.writeTimeoutMs ?? 10_000, now }),
+  };
+
+  // kubectl sends JSON; people also paste YAML.
+  app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml'], { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseYaml(String(body)));
+    } catch (error) {
+      done(new ApiError('BadRequest', `request body is not valid YAML: ${(error as Error).message}`), undefined);
+    }
+  });
+
+  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const status = toStatus(error);
+    if (status.code >= 500) options.logger.error('request failed', { method: request.method, url: request.url, error });
+    if (status.reason === 'ServiceUnavailable') void reply.header('Retry-After', '1');
+    void reply.code(status.code).send(status);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const status = new ApiError('NotFound', `the server could not find the requested resource (${request.method} ${request.url.split('?')[0]})`).status;
+    void reply.code(404).send(status);
+  });
+
+  registerHealthRoutes(app, context);
+  registerPodRoutes(app, context);
+  registerNodeRoutes(app, context);
+  registerEventRoutes(app, context);
+  return app;
+}
+
+function toStatus(error: unknown): KubeStatus {
+  if (error instanceof ApiError) return error.status;
+  const fastifyError = error as { code?: string; statusCode?: number; message?: string };
+  switch (fastifyError.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ApiError('RequestEntityTooLarge', `request body is larger than the limit: ${fastifyError.message ?? ''}`.trim()).status;
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ApiError('UnsupportedMediaType', `${fastifyError.message ?? 'unsupported media type'}; send application/json or application/yaml`).status;
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new ApiError('BadRequest', 'request body is empty; send a JSON or YAML manifest').status;
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case undefined:
+      break;
+    default:
+      if (fastifyError.statusCode && fastifyError.statusCode < 500) {
+        return new ApiError('BadRequest', fastifyError.message ?? 'bad request', undefined, fastifyError.statusCode).status;
+      }
+  }
+  if (error instanceof SyntaxError || fastifyError.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+    return new ApiError('BadRequest', `request body is not valid JSON: ${fastifyError.message ?? ''}`).status;
+  }
+  return new ApiError('InternalError', `internal error: ${fastifyError.message ?? String(error)}`).status;
+}
