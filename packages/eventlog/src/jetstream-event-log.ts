@@ -267,25 +267,46 @@ export class JetStreamEventLog implements EventLog {
 
   private async *readRange(from: number, upper: Promise<number>, filter: string | undefined): AsyncIterable<RecordedEvent> {
     const to = await upper;
-    if (to < from) return;
-    const consumer = await this.orderedConsumer(from, filter);
-    try {
-      const info = await consumer.info(true);
-      if (info.num_pending === 0) return;
-      const messages = await consumer.consume({ max_messages: Math.min(this.consumerBatchSize, to - from + 1) });
+    let next = from;
+    while (next <= to) {
+      const consumer = await this.openOrderedConsumer(next, filter);
       try {
-        for await (const m of messages) {
-          const seq = m.seq;
-          if (seq > to) break;
-          yield toRecord(m);
-          // pending: matching messages after this one when it was delivered; 0 means the range is exhausted.
-          if (seq === to || m.info.pending === 0) break;
+        const info = await consumer.info(true);
+        if (info.num_pending === 0) return;
+        const messages = await consumer.consume({ max_messages: Math.min(this.consumerBatchSize, to - next + 1) });
+        void supervise(this, messages);
+        try {
+          for await (const m of messages) {
+            const seq = m.seq;
+            if (seq < next) continue;
+            if (seq > to) return;
+            next = seq + 1;
+            yield toRecord(m);
+            // pending: matching messages after this one when it was delivered; 0 means the range is exhausted.
+            if (seq === to || m.info.pending === 0) return;
+          }
+        } finally {
+          messages.stop();
         }
+        // The consumer was replaced mid-read: continue from `next` with a fresh one.
       } finally {
-        messages.stop();
+        consumer.delete().catch(noop);
       }
-    } finally {
-      consumer.delete().catch(noop);
+    }
+  }
+
+  /** An ordered consumer for read(); connection trouble surfaces as EventLogUnavailableError. */
+  private async openOrderedConsumer(from: number, filter: string | undefined): Promise<Consumer> {
+    if (this.closing || !this.connected) throw this.unavailable();
+    try {
+      return await this.orderedConsumer(from, filter);
+    } catch (err) {
+      if (isTransient(err) || isConnectionClosed(err)) {
+        throw new EventLogUnavailableError(`cannot open a reader on ${this.streamName}: ${errorMessage(err)}`, {
+          cause: err,
+        });
+      }
+      throw err;
     }
   }
 
@@ -444,6 +465,30 @@ async function ensureStream(jsm: JetStreamManager, desired: Partial<StreamConfig
   return info;
 }
 
+/**
+ * Watches an ordered consumer's notifications. When nats.js recreates the consumer (after a server
+ * restart or a sequence gap) it keeps the old pull accounting and asks the new consumer for 0
+ * messages, which stalls delivery until idle heartbeats are missed (~30 s, @nats-io/jetstream 3.4.0).
+ * Stopping the iterator instead lets the caller open a fresh consumer at its own cursor at once.
+ */
+async function supervise(log: JetStreamEventLog, messages: ConsumerMessages): Promise<void> {
+  for await (const s of messages.status()) {
+    switch (s.type) {
+      case 'ordered_consumer_recreated':
+        messages.stop();
+        return;
+      case 'heartbeats_missed':
+        log.noteError(`consumer missed ${s.count} heartbeats`);
+        break;
+      case 'stream_not_found':
+        log.noteError(`stream ${log.streamName} not found`);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
 /** Wraps an error thrown by the subscriber's handler, to tell it apart from consumer errors. */
 class HandlerFailure {
   readonly error: unknown;
@@ -506,7 +551,7 @@ class JetStreamSubscription implements EventSubscription {
       attempt = 0;
       this.messages = messages;
       if (this.stopped) messages.stop();
-      void this.watch(messages);
+      void supervise(this.log, messages);
       try {
         await this.deliver(messages);
       } finally {
@@ -514,7 +559,8 @@ class JetStreamSubscription implements EventSubscription {
         consumer.delete().catch(noop);
         this.messages = undefined;
       }
-      // Delivery ended without stop(): the client gave up on this consumer. Start a new one where it left off.
+      // Delivery ended without stop(): the consumer was replaced or the client gave up on it.
+      // Start a new one where the handler left off.
       if (this.log.isClosing) return;
     }
   }
@@ -541,14 +587,6 @@ class JetStreamSubscription implements EventSubscription {
       }
       if (this.stopped || this.log.isClosing) return;
       this.log.noteError(err);
-    }
-  }
-
-  /** Surfaces consumer trouble (missed heartbeats, recreations) in the log's status. */
-  private async watch(messages: ConsumerMessages): Promise<void> {
-    for await (const s of messages.status()) {
-      if (s.type === 'heartbeats_missed') this.log.noteError(`subscription missed ${s.count} heartbeats`);
-      else if (s.type === 'stream_not_found') this.log.noteError(`stream ${this.log.streamName} not found`);
     }
   }
 

@@ -1,6 +1,6 @@
 import { v4 as uuidv4 } from 'uuid';
-import type { EventEnvelope, RecordedEvent } from '@flotilla/eventlog';
-import { nodeSubject, podSubject } from '@flotilla/eventlog';
+import type { EventEnvelope, RecordedEvent } from '@flotilla/eventlog/core';
+import { nodeSubject, podSubject } from '@flotilla/eventlog/core';
 import { DOMAIN_EVENT_TYPES, SCHEMA_VERSIONS, type DomainEvent, type DomainEventType, type EventData } from './events.ts';
 import { upcast } from './upcasters.ts';
 

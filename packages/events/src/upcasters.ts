@@ -1,4 +1,4 @@
-import type { EventEnvelope } from '@flotilla/eventlog';
+import type { EventEnvelope } from '@flotilla/eventlog/core';
 import { SCHEMA_VERSIONS, type DomainEventType } from './events.ts';
 
 type AnyEnvelope = EventEnvelope<DomainEventType, unknown>;

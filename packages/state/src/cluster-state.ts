@@ -1,4 +1,5 @@
 import type { Node, Pod, Resources } from '@flotilla/model';
+import type { PodCidrAllocator } from './pod-cidr.ts';
 
 /** Why a binding did not take effect, as the fold recorded it. */
 export interface BindingRejection {
@@ -85,6 +86,8 @@ export interface ClusterState {
   /** Kubernetes Events, oldest first, at most `options.maxEvents`. */
   events: KubeEvent[];
   options: FoldOptions;
+  /** Pod CIDRs given to nodes (nodes that register without one get the lowest free /24). */
+  podCidrs: PodCidrAllocator;
 }
 
 export interface FoldOptions {

@@ -1,7 +1,5 @@
 import { isSidecar } from '@flotilla/model';
-import type { Container, ContainerStatus, PodCondition, PodSpec, PodStatus } from '@flotilla/model';
-
-export type PodPhaseValue = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
+import type { Container, ContainerStatus, PodCondition, PodPhase, PodSpec, PodStatus } from '@flotilla/model';
 
 export interface PhaseOptions {
   /**
@@ -30,7 +28,7 @@ export function isTerminalPhase(phase: string | undefined): phase is 'Succeeded'
  *
  * Sidecars (init containers with restartPolicy Always) never keep a pod from completing.
  */
-export function derivePodPhase(spec: PodSpec, status: PodStatus, options: PhaseOptions = {}): PodPhaseValue {
+export function derivePodPhase(spec: PodSpec, status: PodStatus, options: PhaseOptions = {}): PodPhase {
   if (isTerminalPhase(status.phase)) return status.phase;
   if (conditionStatus(status.conditions, 'PodScheduled') !== 'True') return 'Pending';
   const sandbox = conditionStatus(status.conditions, 'PodReadyToStartContainers');
@@ -116,7 +114,13 @@ export function derivePodConditions(spec: PodSpec, status: PodStatus, time: stri
 
 const DERIVED_TYPES = new Set(['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled']);
 
-type ConditionFields = Omit<PodCondition, 'lastTransitionTime'>;
+/** A condition without its transition time (PodCondition has an index signature, so Omit would lose the keys). */
+export interface ConditionFields {
+  type: string;
+  status: PodCondition['status'];
+  reason?: string;
+  message?: string;
+}
 
 function initializedCondition(spec: PodSpec, status: PodStatus): ConditionFields {
   const statuses = byName(status.initContainerStatuses);

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { accessSync, constants as fsConstants } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
@@ -50,6 +51,13 @@ export interface RunningNatsServer {
   kill(signal?: NodeJS.Signals): boolean;
   /** Resolves when the current process has exited. */
   waitForExit(): Promise<void>;
+  /**
+   * Freezes the server (SIGSTOP) and resolves once it is really stopped: connections stay open
+   * but nothing is answered, the way a hung or partitioned server looks to clients.
+   */
+  pause(): Promise<void>;
+  /** Continues a paused server (SIGCONT). */
+  resume(): void;
   /** Stops the server and starts it again on the same port with the same store (outage tests). */
   restart(): Promise<void>;
   /** The last lines the server wrote (stderr and stdout). */
@@ -109,8 +117,11 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** True once the server accepts a client connection and answers a JetStream account-info request. */
-async function jetStreamReady(url: string): Promise<boolean> {
+/**
+ * True once the server accepts a client connection and answers a JetStream account-info request.
+ * The server name check makes sure it is our process answering, not another one on the same port.
+ */
+async function jetStreamReady(url: string, serverName: string): Promise<boolean> {
   let nc;
   try {
     nc = await connect({ servers: url, reconnect: false, timeout: 1_000 });
@@ -118,6 +129,7 @@ async function jetStreamReady(url: string): Promise<boolean> {
     return false;
   }
   try {
+    if (nc.info?.server_name !== serverName) return false;
     const jsm = await jetstreamManager(nc, { timeout: 1_000 });
     await jsm.getAccountInfo();
     return true;
@@ -141,6 +153,7 @@ class NatsServerProcess implements RunningNatsServer {
 
   readonly port: number;
   readonly storeDir: string;
+  private readonly serverName: string;
   private readonly binary: string;
   private readonly ownsStoreDir: boolean;
   private readonly readyTimeoutMs: number;
@@ -152,6 +165,8 @@ class NatsServerProcess implements RunningNatsServer {
     this.ownsStoreDir = ownsStoreDir;
     this.readyTimeoutMs = readyTimeoutMs;
     this.url = `nats://127.0.0.1:${port}`;
+    // Kept across restarts: the same server, the same store.
+    this.serverName = `flotilla-test-${port}-${randomUUID().slice(0, 8)}`;
   }
 
   get process(): ChildProcess {
@@ -164,7 +179,7 @@ class NatsServerProcess implements RunningNatsServer {
   }
 
   async start(): Promise<void> {
-    const args = ['-js', '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.storeDir];
+    const args = ['-js', '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.storeDir, '-n', this.serverName];
     const child = spawn(this.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     this.hasExited = false;
@@ -194,7 +209,7 @@ class NatsServerProcess implements RunningNatsServer {
           spawnError === undefined ? undefined : { cause: spawnError },
         );
       }
-      if (await jetStreamReady(this.url)) return;
+      if (await jetStreamReady(this.url, this.serverName)) return;
       if (Date.now() >= deadline) {
         await this.terminate();
         throw new NatsServerStartError(
@@ -211,6 +226,32 @@ class NatsServerProcess implements RunningNatsServer {
 
   waitForExit(): Promise<void> {
     return this.exited;
+  }
+
+  async pause(): Promise<void> {
+    const pid = this.process.pid;
+    this.kill('SIGSTOP');
+    if (pid === undefined) return;
+    // The signal is asynchronous: on Linux, wait until the kernel reports the process stopped.
+    const statPath = `/proc/${pid}/stat`;
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline) {
+      let stat: string;
+      try {
+        stat = await readFile(statPath, 'utf8');
+      } catch {
+        return; // no procfs (macOS): best effort
+      }
+      // "pid (comm) S ...": the state follows the last ')'.
+      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      if (state === 'T' || state === 't') return;
+      await delay(5);
+    }
+    throw new Error(`nats-server (pid ${pid}) did not stop after SIGSTOP`);
+  }
+
+  resume(): void {
+    this.kill('SIGCONT');
   }
 
   private async terminate(): Promise<void> {

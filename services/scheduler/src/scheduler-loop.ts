@@ -1,6 +1,6 @@
 import type { EventLog } from '@flotilla/eventlog';
 import type { FlotillaRecord, NodeVerdict } from '@flotilla/events';
-import { AssumedPods, SchedulingQueue, buildNodeInfos, schedulePod, type Profile } from '@flotilla/scheduling';
+import { AssumedPods, SchedulingQueue, buildNodeInfos, createFramework, type Framework, type Profile } from '@flotilla/scheduling';
 import type { PodRecord, StateChange } from '@flotilla/state';
 import { appendWithRetry, type LiveProjection, type Logger } from '@flotilla/service-kit';
 
@@ -24,7 +24,8 @@ export interface SchedulerLoopOptions {
 export class SchedulerLoop {
   private readonly queue = new SchedulingQueue();
   private readonly assumed = new AssumedPods();
-  private readonly profiles: Map<string, Profile>;
+  /** One framework per profile, keyed by schedulerName; plugins are built once, at start-up. */
+  private readonly profiles: Map<string, Framework>;
   private readonly now: () => number;
   private readonly source: string;
   private running = false;
@@ -33,7 +34,7 @@ export class SchedulerLoop {
   readonly stats = { attempts: 0, bound: 0, unschedulable: 0, conflicts: 0, errors: 0 };
 
   constructor(private readonly options: SchedulerLoopOptions) {
-    this.profiles = new Map(options.profiles.map((p) => [p.schedulerName, p]));
+    this.profiles = new Map(options.profiles.map((p) => [p.schedulerName, createFramework(p)]));
     this.now = options.now ?? Date.now;
     this.source = options.source ?? 'scheduler';
     options.projection.onApplied((record, changes) => this.onApplied(record, changes));
@@ -106,6 +107,7 @@ export class SchedulerLoop {
         clusterChanged = 'PodReleased';
       }
     }
+    this.assumed.reconcile(this.options.projection.state);
     if (clusterChanged) this.queue.moveAllToActiveOrBackoff(clusterChanged, now);
     this.wake?.();
   }
@@ -141,26 +143,35 @@ export class SchedulerLoop {
     const state = this.options.projection.state;
     const record = state.pods.get(key);
     if (!record || !this.isPending(record) || !this.isOurs(record)) return;
-    const profile = this.profiles.get(record.pod.spec.schedulerName ?? 'default-scheduler')!;
+    const schedulerName = record.pod.spec.schedulerName ?? 'default-scheduler';
+    const framework = this.profiles.get(schedulerName)!;
     this.stats.attempts++;
-    const result = schedulePod({ pod: record, nodes: buildNodeInfos(state, this.assumed), profile });
     const { namespace, name, uid } = record.pod.metadata;
+    // Seeding ties with the uid spreads equal-scored pods and keeps replicas deterministic.
+    const result = framework.schedulePod({ pod: record, nodes: buildNodeInfos(state, this.assumed), tieBreakSeed: uid });
     const attempt = record.schedulingAttempts + 1;
     const meta = { source: this.source, time: new Date(this.now()).toISOString() };
     if (result.feasible && result.nodeName) {
       this.assumed.assume(record, result.nodeName);
       await appendWithRetry(this.options.log, {
         type: 'PodBound',
-        data: { namespace, name, uid, nodeName: result.nodeName, schedulerName: profile.schedulerName, attempt, verdicts: this.trim(result.verdicts, result.nodeName) },
+        data: { namespace, name, uid, nodeName: result.nodeName, schedulerName, attempt, verdicts: this.trim(result.verdicts, result.nodeName) },
       }, meta);
+      this.queue.done(key);
       this.stats.bound++;
       return;
     }
+    if (result.error) {
+      this.stats.errors++;
+      this.options.logger.error('plugin error', { pod: key, ...result.error });
+      this.queue.addBackoff(key, attempt, this.now());
+      return;
+    }
     this.stats.unschedulable++;
-    this.queue.addUnschedulable(key, attempt, this.now());
+    this.queue.addUnschedulable(key, attempt, this.now(), { requeueOn: result.requeueOn });
     await appendWithRetry(this.options.log, {
       type: 'PodSchedulingFailed',
-      data: { namespace, name, uid, schedulerName: profile.schedulerName, attempt, message: result.message ?? 'no nodes available', verdicts: this.trim(result.verdicts) },
+      data: { namespace, name, uid, schedulerName, attempt, message: result.message ?? 'no nodes available', verdicts: this.trim(result.verdicts) },
     }, meta);
   }
 

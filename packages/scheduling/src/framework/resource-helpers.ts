@@ -38,16 +38,16 @@ export function nonZeroPodRequest(spec: PodSpec): Resources {
   return maxResources(steady, initPeak);
 }
 
-// A pod's containers and requests cannot change after creation, so memoising per Pod object is safe
-// even where the fold updates status in place.
-const nonZeroByPod = new WeakMap<Pod, Resources>();
+// A pod's containers and requests cannot change after creation, and the fold keeps the spec object
+// when it replaces the pod for a status change: memoising per spec object is safe and mostly hits.
+const nonZeroBySpec = new WeakMap<PodSpec, Readonly<Resources>>();
 
-/** nonZeroPodRequest of a stored pod, memoised per Pod object. */
-export function nonZeroRequestOf(pod: Pod): Resources {
-  let request = nonZeroByPod.get(pod);
+/** nonZeroPodRequest of a stored pod ({cpu, memory}), memoised per spec object. */
+export function nonZeroRequestOf(pod: Pod): Readonly<Resources> {
+  let request = nonZeroBySpec.get(pod.spec);
   if (request === undefined) {
     request = nonZeroPodRequest(pod.spec);
-    nonZeroByPod.set(pod, request);
+    nonZeroBySpec.set(pod.spec, request);
   }
   return request;
 }

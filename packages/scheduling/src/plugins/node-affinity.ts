@@ -27,11 +27,6 @@ export interface RequiredNodeAffinity {
   readonly nodeSelector: ReadonlyArray<readonly [string, string]>;
 }
 
-/** Preferred terms with their weights; none are read yet (spec.affinity is accepted but not acted on). */
-export interface PreferredNodeAffinity {
-  readonly terms: readonly never[];
-}
-
 const REQUIRED_KEY = stateKey<RequiredNodeAffinity>('PreFilterNodeAffinity');
 
 export function requiredNodeAffinityOf(pod: PodRecord): RequiredNodeAffinity {

@@ -1,0 +1,32 @@
+export { FlotillaClient, resolveServer, DEFAULT_SERVER, DEFAULT_TIMEOUT_MS } from './flotilla-client.ts';
+export type {
+  FlotillaClientOptions,
+  HttpMethod,
+  Query,
+  ListOptions,
+  DeleteOptions,
+  EventListOptions,
+  RequestOptions,
+  WatchOptions,
+} from './flotilla-client.ts';
+export { ApiError, ApiUnreachableError, ApiTimeoutError, isKubeStatus, describeCause } from './errors.ts';
+export { parseWarningHeader } from './warnings.ts';
+export { SseParser, readSse } from './sse.ts';
+export type { SseMessage } from './sse.ts';
+export type {
+  ApiResponse,
+  EventList,
+  KubeEvent,
+  KubeStatus,
+  ListMeta,
+  Node,
+  NodeList,
+  NodeManifest,
+  ObjectList,
+  Pod,
+  PodList,
+  PodManifest,
+  StatusCause,
+  WatchEvent,
+  WatchEventType,
+} from './types.ts';

@@ -1,0 +1,54 @@
+import type { Node, NodeManifest, Pod, PodManifest } from '@flotilla/model';
+import type { KubeEvent } from '@flotilla/state';
+
+export type { KubeEvent, Node, NodeManifest, Pod, PodManifest };
+
+export interface ListMeta {
+  resourceVersion?: string;
+}
+
+export interface ObjectList<Kind extends string, T> {
+  apiVersion: 'v1';
+  kind: Kind;
+  metadata: ListMeta;
+  items: T[];
+}
+
+export type PodList = ObjectList<'PodList', Pod>;
+export type NodeList = ObjectList<'NodeList', Node>;
+export type EventList = ObjectList<'EventList', KubeEvent>;
+
+/** One field-level problem inside a `Status` (for example a validation failure). */
+export interface StatusCause {
+  field?: string;
+  message: string;
+  reason?: string;
+}
+
+/** The Kubernetes `Status` object the API answers errors with. */
+export interface KubeStatus {
+  apiVersion?: string;
+  kind: 'Status';
+  status?: 'Failure' | 'Success';
+  message?: string;
+  reason?: string;
+  code?: number;
+  details?: { name?: string; kind?: string; causes?: StatusCause[]; retryAfterSeconds?: number };
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+export interface WatchEvent<T = unknown> {
+  type: WatchEventType;
+  object: T;
+  /** The SSE `id:` of the message (the log sequence it reflects), when the server sent one. */
+  resourceVersion?: string;
+}
+
+/** A successful answer, with the server's `Warning` header texts (what kubectl prints as `Warning: ...`). */
+export interface ApiResponse<T> {
+  body: T;
+  warnings: string[];
+  /** HTTP status code. */
+  status: number;
+}

@@ -1,0 +1,22 @@
+export { ContainerStartAbortedError, ContainerStartError } from './container-runtime.ts';
+export type {
+  ContainerKind,
+  ContainerExit,
+  ContainerExitReason,
+  ContainerRuntime,
+  RunningContainer,
+  SandboxOptions,
+} from './container-runtime.ts';
+export {
+  SimRuntime,
+  DEFAULT_SIM_TIMINGS,
+  SIM_RUNTIME_VERSION,
+  SIM_RUN_SECONDS,
+  SIM_EXIT_CODE,
+  SIM_INIT_EXIT_CODE,
+  SIM_FAIL_PROBABILITY,
+} from './sim-runtime.ts';
+export type { SimTimings, SimRuntimeOptions } from './sim-runtime.ts';
+export { realTimers, sleep, isAbortError, SleepAbortedError, ManualScheduler } from './timer-scheduler.ts';
+export type { TimerScheduler } from './timer-scheduler.ts';
+export { mulberry32, hashString } from './prng.ts';

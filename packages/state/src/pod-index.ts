@@ -1,0 +1,54 @@
+import type { ClusterState, PodRecord } from './cluster-state.ts';
+import { isTerminalPhase } from './pod-status.ts';
+
+/**
+ * Secondary indexes the queries need to stay O(answer) instead of O(cluster): which pods are bound
+ * to each node name (whether or not the node still exists, and whether or not they still hold
+ * resources) and which pods are pending. They are derived from `state.pods` only, so they live
+ * beside the state (not in its shape) and are rebuilt from the pods when missing, e.g. for a state
+ * that was structured-cloned from a snapshot.
+ */
+export interface PodIndex {
+  nodeOf: Map<string, string>;
+  byNode: Map<string, Set<string>>;
+  pending: Set<string>;
+}
+
+const indexes = new WeakMap<ClusterState, PodIndex>();
+
+export function podIndex(state: ClusterState): PodIndex {
+  let index = indexes.get(state);
+  if (!index) {
+    index = { nodeOf: new Map(), byNode: new Map(), pending: new Set() };
+    for (const [key, record] of state.pods) reindexPod(index, key, record);
+    indexes.set(state, index);
+  }
+  return index;
+}
+
+/** Pending: not bound, no deletion requested, not terminal. What a scheduler has to place. */
+export function isPodPending(record: PodRecord): boolean {
+  return record.nodeName === undefined && record.deletion === undefined && !isTerminalPhase(record.pod.status?.phase);
+}
+
+/** Brings the index in line with one pod (`undefined`: the pod is gone). */
+export function reindexPod(index: PodIndex, key: string, record: PodRecord | undefined): void {
+  const before = index.nodeOf.get(key);
+  const after = record?.nodeName;
+  if (before !== after) {
+    if (before !== undefined) {
+      const keys = index.byNode.get(before);
+      keys?.delete(key);
+      if (keys?.size === 0) index.byNode.delete(before);
+      index.nodeOf.delete(key);
+    }
+    if (after !== undefined) {
+      let keys = index.byNode.get(after);
+      if (!keys) index.byNode.set(after, (keys = new Set()));
+      keys.add(key);
+      index.nodeOf.set(key, after);
+    }
+  }
+  if (record && isPodPending(record)) index.pending.add(key);
+  else index.pending.delete(key);
+}

@@ -1,0 +1,22 @@
+// Test utilities for specifications of the fold (and of code that folds): `@flotilla/state/testing`.
+export { given, toRecord, specTime, Given, When } from './spec.ts';
+export type { Outcome, SpecStep } from './spec.ts';
+export {
+  BUILDER_TIME,
+  container,
+  containerStarted,
+  containerTerminated,
+  containerWaiting,
+  nodeRegistered,
+  nodeRemoved,
+  nodeUpdated,
+  podAdmissionRejected,
+  podBound,
+  podCreated,
+  podDeleted,
+  podDeletionRequested,
+  podSandboxReady,
+  podSandboxRemoved,
+  podSchedulingFailed,
+} from './builders.ts';
+export type { NodeInput, PodInput, PodRef } from './builders.ts';

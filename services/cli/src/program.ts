@@ -1,0 +1,179 @@
+// The command tree: commander options wired to the client and the commands (render/*.ts prints).
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { FlotillaClient, resolveServer } from '@flotilla/client';
+import { applyManifests } from './commands/apply.ts';
+import { warningPrinter, type CommandContext, type Io } from './commands/context.ts';
+import { runDelete } from './commands/delete.ts';
+import { runDescribe } from './commands/describe.ts';
+import { runGet } from './commands/get.ts';
+import { readAll, readManifestSources } from './manifests.ts';
+import { formatError } from './render/errors.ts';
+
+export const VERSION = '0.1.0';
+
+
+interface GlobalOptions {
+  server?: string;
+  requestTimeout?: number;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** `30s`, `1m`, `500ms` or plain seconds, as kubectl's --request-timeout; 0 means no timeout. */
+export function parseDuration(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  if (!match) throw new InvalidArgumentError('expected a duration such as 30s, 1m or 500ms');
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  return Math.round(Number(match[1]) * unit);
+}
+
+function parseInteger(value: string): number {
+  if (!/^-?\d+$/.test(value)) throw new InvalidArgumentError('expected an integer');
+  return Number(value);
+}
+
+export interface ProgramOptions {
+  /** Ends watches (Ctrl-C). */
+  signal?: AbortSignal;
+  /** Injected fetch (tests). */
+  fetch?: typeof fetch;
+  /** Injected clock (tests). */
+  now?: () => Date;
+  /** Local-time describe output (kubectl's); tests pin UTC. */
+  localTime?: boolean;
+  readStdin?: () => Promise<string>;
+  /** Environment for FLOTILLA_SERVER (tests); defaults to process.env. */
+  env?: Record<string, string | undefined>;
+  /** Throw instead of exiting on usage errors (tests). */
+  exitOverride?: boolean;
+}
+
+/** Builds the program; each action hands its exit-code promise to `run`. */
+export function buildProgram(io: Io, run: (code: Promise<number>) => void, programOptions: ProgramOptions = {}): Command {
+  const { signal } = programOptions;
+  const readStdin = programOptions.readStdin ?? (() => readAll(process.stdin));
+  const program = new Command('flotilla')
+    .description('Flotilla: a kubectl-shaped CLI for the Flotilla pod scheduler.')
+    .version(VERSION, '--version', 'print the client version')
+    .option('-s, --server <url>', 'address of the Flotilla API (default: $FLOTILLA_SERVER or http://127.0.0.1:7070)')
+    .addOption(new Option('--request-timeout <duration>', 'how long to wait for one answer (e.g. 30s, 1m; 0 disables)').argParser(parseDuration))
+    .showHelpAfterError('(run flotilla --help for usage)')
+    .configureOutput({ writeOut: (text) => io.out(text), writeErr: (text) => io.err(text) });
+  if (programOptions.exitOverride) program.exitOverride();
+
+  const context = (command: Command): CommandContext => {
+    const globals = command.optsWithGlobals<GlobalOptions>();
+    const client = new FlotillaClient({
+      server: resolveServer(globals.server, programOptions.env ?? process.env),
+      ...(globals.requestTimeout !== undefined ? { timeoutMs: globals.requestTimeout } : {}),
+      ...(programOptions.fetch ? { fetch: programOptions.fetch } : {}),
+    });
+    return { client, io, now: programOptions.now ?? (() => new Date()), localTime: programOptions.localTime ?? true, warn: warningPrinter(io), signal };
+  };
+
+  const namespaceOption = () => new Option('-n, --namespace <namespace>', 'namespace (default: the manifest\'s own, else "default")');
+
+  for (const mode of ['apply', 'create'] as const) {
+    program
+      .command(mode)
+      .description(
+        mode === 'apply'
+          ? 'Create the pods and nodes of manifests; existing identical ones are "unchanged"'
+          : 'Create the pods and nodes of manifests; existing ones are an error',
+      )
+      .requiredOption('-f, --filename <path>', 'a YAML/JSON file (several documents allowed), a folder of them, or - for stdin; repeatable', collect)
+      .addOption(namespaceOption())
+      .action(async (options: { filename: string[]; namespace?: string }, command: Command) => {
+        run(
+          (async () => {
+            const ctx = context(command);
+            const manifests = await readManifestSources(options.filename, readStdin);
+            return applyManifests(manifests, { mode, namespace: options.namespace }, ctx);
+          })(),
+        );
+      });
+  }
+
+  program
+    .command('get')
+    .description('List pods, nodes or events (TYPE: pods|pod|po, nodes|node|no, events|ev)')
+    .argument('<type>', 'resource type, or TYPE/NAME')
+    .argument('[names...]', 'names to get')
+    .addOption(namespaceOption())
+    .option('-A, --all-namespaces', 'list across all namespaces')
+    .option('-o, --output <format>', 'wide | json | yaml | name')
+    .option('-l, --selector <selector>', 'label selector, e.g. app=web,tier!=db')
+    .option('--field-selector <selector>', 'field selector, e.g. spec.nodeName=node-1')
+    .option('--show-labels', 'add a LABELS column')
+    .option('-w, --watch', 'after listing, print a row for every change (Ctrl-C to stop)')
+    .action((type: string, names: string[], options: Parameters<typeof runGet>[1], command: Command) => {
+      run(runGet([type, ...names], options, context(command)));
+    });
+
+  program
+    .command('describe')
+    .description('Show a pod or node in detail, with its events')
+    .argument('<type>', 'pods|pod|po or nodes|node|no, or TYPE/NAME')
+    .argument('[names...]', 'names (all when none)')
+    .addOption(namespaceOption())
+    .option('-A, --all-namespaces', 'describe across all namespaces')
+    .option('-l, --selector <selector>', 'label selector')
+    .action((type: string, names: string[], options: Parameters<typeof runDescribe>[1], command: Command) => {
+      run(runDescribe([type, ...names], options, context(command)));
+    });
+
+  program
+    .command('delete')
+    .description('Delete pods or nodes by name, by selector, or from manifests (-f)')
+    .argument('[args...]', 'TYPE NAME... or TYPE/NAME...')
+    .option('-f, --filename <path>', 'delete what these manifests name; repeatable', collect)
+    .addOption(namespaceOption())
+    .addOption(new Option('--grace-period <seconds>', 'seconds to let the pod stop (0 with --force: immediately)').argParser(parseInteger))
+    .option('--force', 'delete at once, without waiting for the node to stop the pod')
+    .option('--ignore-not-found', 'treat "not found" as success')
+    .option('--all', 'delete every pod in the namespace (or every node)')
+    .option('-l, --selector <selector>', 'delete what matches this label selector')
+    .action(
+      (
+        args: string[],
+        options: { filename?: string[]; namespace?: string; gracePeriod?: number; force?: boolean; ignoreNotFound?: boolean; all?: boolean; selector?: string },
+        command: Command,
+      ) => {
+        run(
+          (async () => {
+            const ctx = context(command);
+            const manifests = options.filename ? await readManifestSources(options.filename, readStdin) : undefined;
+            if (!manifests && args.length === 0) {
+              io.err('error: you must provide one or more resources by argument or filename (-f)\n');
+              return 1;
+            }
+            return runDelete(args, manifests, options, ctx);
+          })(),
+        );
+      },
+    );
+
+  program
+    .command('version')
+    .description('Print the client and server versions')
+    .action((_options: unknown, command: Command) => {
+      run(
+        (async () => {
+          const ctx = context(command);
+          io.out(`Client Version: flotilla-${VERSION}\n`);
+          try {
+            const result = await ctx.client.request<{ gitVersion?: string }>('GET', '/version');
+            io.out(`Server Version: ${result.body.gitVersion ?? 'unknown'}\n`);
+            return 0;
+          } catch (error) {
+            io.err(formatError(error));
+            return 1;
+          }
+        })(),
+      );
+    });
+
+  return program;
+}

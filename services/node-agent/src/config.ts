@@ -1,0 +1,110 @@
+import { isValidQuantity, TaintEffect, type Taint } from '@flotilla/model';
+import { DEFAULT_SIM_TIMINGS, type SimTimings } from '@flotilla/runtime';
+import { ConfigError, intSetting, natsServers, numberSetting } from '@flotilla/service-kit';
+import type { HostedNodeConfig } from './node-registration.ts';
+import { DEFAULT_CRASH_LOOP, type CrashLoopSettings } from './pod-worker.ts';
+
+export interface AgentConfig {
+  nats: string;
+  nodes: HostedNodeConfig[];
+  sim: SimTimings;
+  seed: number;
+  crashLoop: CrashLoopSettings;
+}
+
+/** Each setting: its flag and the environment variable read when the flag is absent. */
+const SETTINGS = {
+  nodes: ['nodes', 'FLOTILLA_NODES'],
+  namePrefix: ['name-prefix', 'FLOTILLA_NODE_NAME_PREFIX'],
+  name: ['name', 'FLOTILLA_NODE_NAME'],
+  cpu: ['cpu', 'FLOTILLA_NODE_CPU'],
+  memory: ['memory', 'FLOTILLA_NODE_MEMORY'],
+  pods: ['pods', 'FLOTILLA_NODE_PODS'],
+  labels: ['labels', 'FLOTILLA_NODE_LABELS'],
+  taints: ['taints', 'FLOTILLA_NODE_TAINTS'],
+  simSandboxMs: ['sim-sandbox-ms', 'FLOTILLA_SIM_SANDBOX_MS'],
+  simStartMs: ['sim-start-ms', 'FLOTILLA_SIM_START_MS'],
+  simInitMs: ['sim-init-ms', 'FLOTILLA_SIM_INIT_MS'],
+  simStopMs: ['sim-stop-ms', 'FLOTILLA_SIM_STOP_MS'],
+  simJitter: ['sim-jitter', 'FLOTILLA_SIM_JITTER'],
+  seed: ['seed', 'FLOTILLA_SEED'],
+  crashLoopBaseMs: ['crashloop-base-ms', 'FLOTILLA_CRASHLOOP_BASE_MS'],
+  crashLoopMaxMs: ['crashloop-max-ms', 'FLOTILLA_CRASHLOOP_MAX_MS'],
+  crashLoopResetMs: ['crashloop-reset-ms', 'FLOTILLA_CRASHLOOP_RESET_MS'],
+} as const;
+
+type SettingName = keyof typeof SETTINGS;
+const KNOWN_FLAGS = new Set<string>(['nats', ...Object.values(SETTINGS).map(([flag]) => flag)]);
+
+export function parseAgentConfig(flags: Map<string, string>, env: NodeJS.ProcessEnv = process.env): AgentConfig {
+  for (const flag of flags.keys()) if (!KNOWN_FLAGS.has(flag)) throw new ConfigError(`unknown flag --${flag}`);
+  const raw = (name: SettingName): string | undefined => flags.get(SETTINGS[name][0]) ?? env[SETTINGS[name][1]];
+  const label = (name: SettingName): string => `--${SETTINGS[name][0]} / ${SETTINGS[name][1]}`;
+
+  const cpu = raw('cpu') ?? '4';
+  const memory = raw('memory') ?? '8Gi';
+  if (!isValidQuantity(cpu)) throw new ConfigError(`${label('cpu')}: invalid quantity ${JSON.stringify(cpu)}`);
+  if (!isValidQuantity(memory)) throw new ConfigError(`${label('memory')}: invalid quantity ${JSON.stringify(memory)}`);
+  const pods = intSetting(label('pods'), raw('pods'), 110, 1);
+  const labels = parseLabels(raw('labels') ?? '', label('labels'));
+  const taints = parseTaints(raw('taints') ?? '', label('taints'));
+
+  const single = raw('name');
+  const count = intSetting(label('nodes'), raw('nodes'), 1, 1);
+  if (single !== undefined && flags.has('nodes') && count !== 1) throw new ConfigError('--name hosts one node: it cannot be combined with --nodes > 1');
+  const prefix = raw('namePrefix') ?? 'node';
+  const names = single !== undefined ? [single] : Array.from({ length: count }, (_, i) => `${prefix}-${i + 1}`);
+  const nodes = names.map((name, i) => ({ name, index: i + 1, capacity: { cpu, memory, pods: String(pods) }, labels, taints }));
+
+  const jitter = numberSetting(label('simJitter'), raw('simJitter'), DEFAULT_SIM_TIMINGS.jitter, 0);
+  if (jitter > 1) throw new ConfigError(`${label('simJitter')} must be within 0..1, got ${jitter}`);
+  const crashLoop = {
+    baseMs: intSetting(label('crashLoopBaseMs'), raw('crashLoopBaseMs'), DEFAULT_CRASH_LOOP.baseMs, 1),
+    maxMs: intSetting(label('crashLoopMaxMs'), raw('crashLoopMaxMs'), DEFAULT_CRASH_LOOP.maxMs, 1),
+    resetAfterMs: intSetting(label('crashLoopResetMs'), raw('crashLoopResetMs'), DEFAULT_CRASH_LOOP.resetAfterMs, 1),
+  };
+  if (crashLoop.maxMs < crashLoop.baseMs) throw new ConfigError(`${label('crashLoopMaxMs')} must be >= ${label('crashLoopBaseMs')}`);
+
+  return {
+    nats: natsServers(flags),
+    nodes,
+    sim: {
+      sandboxMs: intSetting(label('simSandboxMs'), raw('simSandboxMs'), DEFAULT_SIM_TIMINGS.sandboxMs),
+      containerStartMs: intSetting(label('simStartMs'), raw('simStartMs'), DEFAULT_SIM_TIMINGS.containerStartMs),
+      initRunMs: intSetting(label('simInitMs'), raw('simInitMs'), DEFAULT_SIM_TIMINGS.initRunMs),
+      stopMs: intSetting(label('simStopMs'), raw('simStopMs'), DEFAULT_SIM_TIMINGS.stopMs),
+      jitter,
+    },
+    seed: intSetting(label('seed'), raw('seed'), 1),
+    crashLoop,
+  };
+}
+
+/** `k=v,k2=v2` */
+export function parseLabels(text: string, setting = '--labels'): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`${setting}: expected key=value, got ${JSON.stringify(part)}`);
+    labels[part.slice(0, eq)] = part.slice(eq + 1);
+  }
+  return labels;
+}
+
+/** `k=v:NoSchedule,k2:NoExecute` (kubectl taint syntax). */
+export function parseTaints(text: string, setting = '--taints'): Taint[] {
+  const taints: Taint[] = [];
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const colon = part.lastIndexOf(':');
+    const effect = TaintEffect.safeParse(colon > 0 ? part.slice(colon + 1) : '');
+    if (colon <= 0 || !effect.success) {
+      throw new ConfigError(`${setting}: expected key[=value]:NoSchedule|PreferNoSchedule|NoExecute, got ${JSON.stringify(part)}`);
+    }
+    const keyValue = part.slice(0, colon);
+    const eq = keyValue.indexOf('=');
+    const key = eq === -1 ? keyValue : keyValue.slice(0, eq);
+    if (key === '') throw new ConfigError(`${setting}: a taint needs a key, got ${JSON.stringify(part)}`);
+    taints.push({ key, ...(eq === -1 ? {} : { value: keyValue.slice(eq + 1) }), effect: effect.data });
+  }
+  return taints;
+}

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseFlags } from '@flotilla/service-kit';
+import { parseAgentConfig, parseLabels, parseTaints } from './config.ts';
+
+const parse = (args: string[], env: NodeJS.ProcessEnv = {}): ReturnType<typeof parseAgentConfig> => parseAgentConfig(parseFlags(args), env);
+
+describe('node agent settings', () => {
+  it('defaults: one node `node-1` with 4 CPUs, 8Gi, 110 pods; kubelet back-off 10 s doubling to 300 s', () => {
+    const config = parse([]);
+    expect(config.nodes).toEqual([{ name: 'node-1', index: 1, capacity: { cpu: '4', memory: '8Gi', pods: '110' }, labels: {}, taints: [] }]);
+    expect(config.crashLoop).toEqual({ baseMs: 10_000, maxMs: 300_000, resetAfterMs: 600_000 });
+    expect(config.nats).toBe('nats://127.0.0.1:4222');
+  });
+
+  it('hosts N nodes named prefix-1..N, or one node by name; flags win over the environment', () => {
+    expect(parse(['--nodes', '3', '--name-prefix', 'sim']).nodes.map((n) => n.name)).toEqual(['sim-1', 'sim-2', 'sim-3']);
+    expect(parse(['--name', 'edge']).nodes.map((n) => n.name)).toEqual(['edge']);
+    expect(parse([], { FLOTILLA_NODES: '2' }).nodes).toHaveLength(2);
+    expect(parse(['--nodes', '1'], { FLOTILLA_NODES: '2' }).nodes).toHaveLength(1);
+    expect(parse(['--nats', 'nats://x:1']).nats).toBe('nats://x:1');
+  });
+
+  it('reads capacity, labels, taints, sim timings, seed and back-off', () => {
+    const config = parse([
+      '--cpu', '8', '--memory', '16Gi', '--pods', '50',
+      '--labels', 'zone=a,tier=web', '--taints', 'dedicated=batch:NoSchedule,gpu:NoExecute',
+      '--sim-start-ms', '5', '--sim-init-ms', '7', '--sim-stop-ms', '9', '--sim-jitter', '0.5', '--seed', '42',
+      '--crashloop-base-ms', '100', '--crashloop-max-ms', '1000',
+    ]);
+    expect(config.nodes[0]).toMatchObject({
+      capacity: { cpu: '8', memory: '16Gi', pods: '50' },
+      labels: { zone: 'a', tier: 'web' },
+      taints: [{ key: 'dedicated', value: 'batch', effect: 'NoSchedule' }, { key: 'gpu', effect: 'NoExecute' }],
+    });
+    expect(config.sim).toMatchObject({ containerStartMs: 5, initRunMs: 7, stopMs: 9, jitter: 0.5 });
+    expect(config.seed).toBe(42);
+    expect(config.crashLoop).toMatchObject({ baseMs: 100, maxMs: 1000 });
+  });
+
+  it('names the setting in errors', () => {
+    expect(() => parse(['--cpu', 'lots'])).toThrow(/--cpu/);
+    expect(() => parse(['--nodes', '0'])).toThrow(ConfigError);
+    expect(() => parse(['--sim-jitter', '2'])).toThrow(/--sim-jitter/);
+    expect(() => parse(['--crashloop-base-ms', '100', '--crashloop-max-ms', '10'])).toThrow(/crashloop-max-ms/);
+    expect(() => parse(['--bogus', '1'])).toThrow(/--bogus/);
+    expect(() => parseLabels('novalue')).toThrow(ConfigError);
+    expect(() => parseTaints('k=v:Sometimes')).toThrow(ConfigError);
+    expect(() => parseTaints('k=v')).toThrow(ConfigError);
+  });
+});

@@ -1,0 +1,183 @@
+import { randomUUID } from 'node:crypto';
+import type { ContainerRuntime, TimerScheduler } from '@flotilla/runtime';
+import { realTimers } from '@flotilla/runtime';
+import type { LiveProjection, Logger } from '@flotilla/service-kit';
+import { podsOnNode, type PodRecord, type StateChange } from '@flotilla/state';
+import { fallbackPodCidr, parseCidr } from './ip-allocator.ts';
+import { HOST_IP, nodeManifest, registrationFor, type HostedNodeConfig } from './node-registration.ts';
+import { DEFAULT_CRASH_LOOP, PodWorker, type CrashLoopSettings, type NodeContext, type WorkerDeps } from './pod-worker.ts';
+import type { Reporter } from './reporter.ts';
+
+export interface NodeAgentOptions {
+  projection: LiveProjection;
+  reporter: Reporter;
+  runtime: ContainerRuntime;
+  nodes: HostedNodeConfig[];
+  logger: Logger;
+  scheduler?: TimerScheduler;
+  crashLoop?: Partial<CrashLoopSettings>;
+  /** How many registrations are in flight at once (thousands of simulated nodes). */
+  registrationConcurrency?: number;
+  /** How long to wait for the fold to show the registrations. */
+  registrationTimeoutMs?: number;
+  newUid?: () => string;
+}
+
+export interface RegisteredNode {
+  name: string;
+  uid: string;
+  podCIDR: string;
+  /** Where the CIDR came from: the fold, or derived from the node's index when the fold has none. */
+  podCIDRSource: 'fold' | 'fallback';
+  action: 'registered' | 're-registered' | 'unchanged';
+  seq: number;
+}
+
+/**
+ * Hosts any number of nodes in one process (like KWOK): registers them, then follows the fold and
+ * runs one PodWorker per pod bound to a hosted node. Per applied event the work is O(changes): pods
+ * are looked up by key, never scanned.
+ */
+export class NodeAgent {
+  private readonly nodes = new Map<string, NodeContext>();
+  private readonly workers = new Map<string, PodWorker>();
+  private readonly deps: WorkerDeps;
+  private readonly scheduler: TimerScheduler;
+  /** Fold changes are acted on only once the agent has adopted what the log already held. */
+  private live = false;
+  private stopped = false;
+
+  constructor(private readonly options: NodeAgentOptions) {
+    this.scheduler = options.scheduler ?? realTimers;
+    this.deps = {
+      state: options.projection.state,
+      runtime: options.runtime,
+      reporter: options.reporter,
+      scheduler: this.scheduler,
+      crashLoop: { ...DEFAULT_CRASH_LOOP, ...options.crashLoop },
+      logger: options.logger,
+    };
+    options.projection.onApplied((_record, changes) => this.onApplied(changes));
+  }
+
+  /**
+   * The projection must have caught up (LiveProjection.start()). Registers every hosted node that the
+   * fold does not hold as configured, then adopts the pods already bound to them.
+   */
+  async start(): Promise<RegisteredNode[]> {
+    const registered = await this.registerNodes();
+    if (this.stopped) return registered;
+    // Adopt what is bound here now, then follow every change: both happen in this one synchronous
+    // step, so nothing applied in between is missed.
+    for (const name of this.nodes.keys()) {
+      for (const record of podsOnNode(this.deps.state, name)) this.ensureWorker(record);
+    }
+    this.live = true;
+    return registered;
+  }
+
+  /** Stops reporting; containers keep running (a restarted agent adopts them). */
+  stop(): void {
+    this.stopped = true;
+    this.live = false;
+    for (const worker of this.workers.values()) worker.detach();
+  }
+
+  /** The worker of a pod (for tests and diagnostics). */
+  worker(key: string): PodWorker | undefined {
+    return this.workers.get(key);
+  }
+
+  get workerCount(): number {
+    return this.workers.size;
+  }
+
+  private async registerNodes(): Promise<RegisteredNode[]> {
+    const { projection, nodes, runtime, reporter } = this.options;
+    const state = projection.state;
+    const out: RegisteredNode[] = [];
+    const concurrency = Math.max(1, this.options.registrationConcurrency ?? 64);
+    let next = 0;
+    const registerOne = async (config: HostedNodeConfig): Promise<void> => {
+      const existing = state.nodes.get(config.name);
+      const now = new Date(this.scheduler.now()).toISOString();
+      const node = registrationFor(existing, nodeManifest(config, runtime, now), { uid: this.options.newUid ?? randomUUID, now });
+      let seq = existing?.resourceVersion ?? 0;
+      if (node) {
+        // The discriminator is the version it replaces, so a re-registration is never deduplicated away.
+        seq = await reporter.report(
+          { type: 'NodeRegistered', data: { node } },
+          { source: `node-agent/${config.name}`, ...(existing ? { discriminator: existing.resourceVersion } : {}) },
+        );
+      }
+      out.push({
+        name: config.name,
+        uid: node?.metadata.uid ?? existing?.node.metadata.uid ?? '',
+        podCIDR: '',
+        podCIDRSource: 'fold',
+        action: !node ? 'unchanged' : existing ? 're-registered' : 'registered',
+        seq,
+      });
+    };
+    const lanes = Array.from({ length: Math.min(concurrency, nodes.length) }, async () => {
+      while (next < nodes.length && !this.stopped) await registerOne(nodes[next++]!);
+    });
+    await Promise.all(lanes);
+    const last = out.reduce((max, r) => Math.max(max, r.seq), 0);
+    await projection.waitFor(last, this.options.registrationTimeoutMs ?? 30_000);
+
+    const configs = new Map(nodes.map((config) => [config.name, config]));
+    for (const result of out) {
+      const config = configs.get(result.name)!;
+      const fromFold = state.nodes.get(result.name)?.node.spec.podCIDR;
+      // Until the fold assigns pod CIDRs, derive one from the node's index.
+      const podCIDR = fromFold ?? fallbackPodCidr(config.index);
+      result.podCIDR = podCIDR;
+      result.podCIDRSource = fromFold ? 'fold' : 'fallback';
+      this.nodes.set(result.name, {
+        name: result.name,
+        source: `node-agent/${result.name}`,
+        hostIP: HOST_IP,
+        podCidr: parseCidr(podCIDR),
+        reservedIPs: new Set(),
+      });
+    }
+    return out;
+  }
+
+  private onApplied(changes: StateChange[]): void {
+    if (!this.live) return;
+    for (const change of changes) {
+      if (change.kind === 'Pod') this.onPodChange(change.key, change.type === 'DELETED');
+    }
+  }
+
+  private onPodChange(key: string, deleted: boolean): void {
+    const record = deleted ? undefined : this.deps.state.pods.get(key);
+    const worker = this.workers.get(key);
+    if (worker && (!record || !this.isSameRun(worker, record))) {
+      // Deleted, unbound, bound elsewhere, or a new pod under the same name: fence the old run.
+      worker.fence();
+      this.workers.delete(key);
+    }
+    if (record) this.ensureWorker(record);
+  }
+
+  private isSameRun(worker: PodWorker, record: PodRecord): boolean {
+    return record.pod.metadata.uid === worker.uid && record.nodeName === worker.nodeName && (record.boundSeq ?? 0) === worker.boundSeq;
+  }
+
+  private ensureWorker(record: PodRecord): void {
+    if (record.nodeName === undefined) return;
+    const node = this.nodes.get(record.nodeName);
+    if (!node) return;
+    const existing = this.workers.get(record.key);
+    if (existing) {
+      existing.update(record);
+      return;
+    }
+    const worker = new PodWorker(record, node, this.deps);
+    this.workers.set(record.key, worker);
+    worker.start();
+  }
+}
