@@ -451,7 +451,9 @@ class Fold {
     const requestedAt = record.deletion?.requestedAt ?? this.time;
     record.deletion = { seq: this.seq, gracePeriodSeconds: data.gracePeriodSeconds, requestedAt };
     const pod = record.pod;
-    const metadata = { ...pod.metadata, deletionTimestamp: requestedAt, deletionGracePeriodSeconds: data.gracePeriodSeconds };
+    // As in Kubernetes, deletionTimestamp is when the grace period runs out, not when it was asked.
+    const deadline = new Date(Date.parse(requestedAt) + data.gracePeriodSeconds * 1000).toISOString();
+    const metadata = { ...pod.metadata, deletionTimestamp: deadline, deletionGracePeriodSeconds: data.gracePeriodSeconds };
     this.commitStatus(record, pod.status ?? {}, metadata);
   }
 

@@ -277,7 +277,7 @@ describe('deletion releases resources exactly once', () => {
       .then(({ state, changes }) => {
         const record = pod(state);
         expect(record.deletion).toEqual({ seq: 6, gracePeriodSeconds: 30, requestedAt: specTime(6) });
-        expect(record.pod.metadata.deletionTimestamp).toBe(specTime(6));
+        expect(record.pod.metadata.deletionTimestamp).toBe(new Date(Date.parse(specTime(6)) + 30_000).toISOString());
         expect(record.pod.metadata.deletionGracePeriodSeconds).toBe(30);
         expect(record.pod.status?.phase).toBe('Running');
         expect(node(state).requested).toEqual({ cpu: 1000, pods: 1 });

@@ -38,7 +38,7 @@ export interface ApiContext {
 
 export async function buildApiServer(options: ApiServerOptions): Promise<FastifyInstance> {
   const now = options.now ?? (() => new Date());
-  const app = Fastify({ bodyLimit: options.bodyLimit ?? 3 * 1024 * 1024, logger: false, return503OnClosing: true });
+  const app = Fastify({ bodyLimit: options.bodyLimit ?? 3 * 1024 * 1024, logger: false, return503OnClosing: true, forceCloseConnections: true });
   const hub = new WatchHub(options.watchRingSize ?? 50_000, options.projection.state.seq);
   options.projection.onApplied((record, changes) => hub.publish(record.seq, changes));
   const context: ApiContext = {
@@ -60,9 +60,15 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     }
   });
 
-  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+  app.setErrorHandler(async (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const status = toStatus(error);
-    if (status.code >= 500) options.logger.error('request failed', { method: request.method, url: request.url, error });
+    // An early 413 while the client is still sending makes most clients see a reset (EPIPE) instead
+    // of the answer: read and discard the rest first, up to a bound, as nginx's lingering close does.
+    if (status.reason === 'RequestEntityTooLarge') await drainRequestBody(request, 64 * 1024 * 1024);
+    if (status.code >= 500) {
+      const level = status.code === 503 || status.code === 504 ? 'warn' : 'error';
+      options.logger[level]('request failed', { method: request.method, url: request.url, error });
+    }
     if (status.reason === 'ServiceUnavailable') void reply.header('Retry-After', '1');
     void reply.code(status.code).send(status);
   });
@@ -76,6 +82,30 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   registerNodeRoutes(app, context);
   registerEventRoutes(app, context);
   return app;
+}
+
+function drainRequestBody(request: FastifyRequest, maxBytes: number): Promise<void> {
+  const raw = request.raw;
+  if (raw.readableEnded || raw.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    let seen = 0;
+    const done = (): void => {
+      raw.off('data', onData);
+      resolve();
+    };
+    const onData = (chunk: Buffer): void => {
+      seen += chunk.length;
+      if (seen > maxBytes) {
+        raw.off('data', onData);
+        raw.pause();
+        resolve();
+      }
+    };
+    raw.on('data', onData);
+    raw.once('end', done);
+    raw.once('close', done);
+    raw.resume();
+  });
 }
 
 function toStatus(error: unknown): KubeStatus {

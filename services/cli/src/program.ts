@@ -73,7 +73,8 @@ export function buildProgram(io: Io, run: (code: Promise<number>) => void, progr
     return { client, io, now: programOptions.now ?? (() => new Date()), localTime: programOptions.localTime ?? true, warn: warningPrinter(io), signal };
   };
 
-  const namespaceOption = () => new Option('-n, --namespace <namespace>', 'namespace (default: the manifest\'s own, else "default")');
+  const namespaceOption = (fromManifests = false) =>
+    new Option('-n, --namespace <namespace>', fromManifests ? 'namespace (default: the manifest\'s own, else "default")' : 'namespace (default: "default")');
 
   for (const mode of ['apply', 'create'] as const) {
     program
@@ -84,7 +85,7 @@ export function buildProgram(io: Io, run: (code: Promise<number>) => void, progr
           : 'Create the pods and nodes of manifests; existing ones are an error',
       )
       .requiredOption('-f, --filename <path>', 'a YAML/JSON file (several documents allowed), a folder of them, or - for stdin; repeatable', collect)
-      .addOption(namespaceOption())
+      .addOption(namespaceOption(true))
       .action(async (options: { filename: string[]; namespace?: string }, command: Command) => {
         run(
           (async () => {
@@ -129,7 +130,7 @@ export function buildProgram(io: Io, run: (code: Promise<number>) => void, progr
     .description('Delete pods or nodes by name, by selector, or from manifests (-f)')
     .argument('[args...]', 'TYPE NAME... or TYPE/NAME...')
     .option('-f, --filename <path>', 'delete what these manifests name; repeatable', collect)
-    .addOption(namespaceOption())
+    .addOption(namespaceOption(true))
     .addOption(new Option('--grace-period <seconds>', 'seconds to let the pod stop (0 with --force: immediately)').argParser(parseInteger))
     .option('--force', 'delete at once, without waiting for the node to stop the pod')
     .option('--ignore-not-found', 'treat "not found" as success')

@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
 
-// -o json | yaml | name, as kubectl prints them: JSON indented by 4, YAML with sorted keys and
+// -o json | yaml | name, as kubectl prints them: JSON indented by 4, YAML 1.1 quoting with sorted keys and
 // unindented sequences (sigs.k8s.io/yaml), several objects wrapped in a v1 List.
 
 export type OutputFormat = 'table' | 'wide' | 'json' | 'yaml' | 'name';
@@ -20,7 +20,7 @@ export function toJson(value: unknown): string {
 }
 
 export function toYaml(value: unknown): string {
-  return stringify(value, { indentSeq: false, sortMapEntries: true, lineWidth: 0 });
+  return stringify(value, { indentSeq: false, sortMapEntries: true, lineWidth: 0, version: '1.1' });
 }
 
 /** `-o json|yaml` of one object (single name asked for) or of several (a List). */
