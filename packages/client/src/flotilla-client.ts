@@ -61,7 +61,9 @@ export interface WatchOptions {
 /** `--server` flag, else FLOTILLA_SERVER, else the default local address. */
 export function resolveServer(flag?: string, env: Record<string, string | undefined> = process.env): string {
   const chosen = flag?.trim() || env['FLOTILLA_SERVER']?.trim() || DEFAULT_SERVER;
-  return chosen.replace(/\/+$/, '');
+  // `host:port` without a scheme means plain HTTP, the only thing the API serves.
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(chosen) ? chosen : `http://${chosen}`;
+  return withScheme.replace(/\/+$/, '');
 }
 
 const enc = encodeURIComponent;

@@ -284,5 +284,6 @@ describe('resolveServer', () => {
     expect(resolveServer('http://a:1/', { FLOTILLA_SERVER: 'http://b:2' })).toBe('http://a:1');
     expect(resolveServer(undefined, { FLOTILLA_SERVER: 'http://b:2' })).toBe('http://b:2');
     expect(resolveServer(undefined, {})).toBe('http://127.0.0.1:7070');
+    expect(resolveServer('localhost:7070', {})).toBe('http://localhost:7070');
   });
 });

@@ -14,8 +14,6 @@ const ALIASES: Record<string, ResourceKind> = {
   ev: 'event',
 };
 
-export const RESOURCE_NAMES: Record<ResourceKind, string> = { pod: 'pods', node: 'nodes', event: 'events' };
-
 export function resolveKind(name: string): ResourceKind | undefined {
   return ALIASES[name.toLowerCase()] ?? ALIASES[name.toLowerCase().split('.')[0] ?? ''];
 }

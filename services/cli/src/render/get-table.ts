@@ -178,11 +178,6 @@ export class StreamingTable {
     this.widths = table.header.map((_, i) => Math.max(6, ...[table.header, ...table.rows].map((row) => (row[i] ?? '').length + 3)));
   }
 
-  /** The header and rows of the initial table, aligned with the widths later rows will use. */
-  renderInitial(table: Table): string {
-    return [table.header, ...table.rows].map((row) => this.line(row)).join('');
-  }
-
   line(row: readonly string[]): string {
     return (
       row

@@ -1,0 +1,93 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryEventLog, type EventLog } from '@flotilla/eventlog';
+import { envelope, msgIdFor, subjectFor, type DomainEvent } from '@flotilla/events';
+import { DEFAULT_PROFILE } from '@flotilla/scheduling';
+import { LiveProjection, createLogger } from '@flotilla/service-kit';
+import { nodeRegistered, podCreated } from '@flotilla/state/testing';
+import { waitFor } from '@flotilla/testkit';
+import { SchedulerLoop } from './scheduler-loop.ts';
+
+const logger = createLogger('scheduler-test', {}, 'error');
+
+async function append(log: EventLog, event: DomainEvent): Promise<void> {
+  await log.append({ subject: subjectFor(event), msgId: msgIdFor(event), event: envelope(event, { source: 'test', time: new Date().toISOString() }) });
+}
+
+async function startScheduler(log: EventLog, source = 'scheduler'): Promise<{ loop: SchedulerLoop; projection: LiveProjection }> {
+  const projection = new LiveProjection(log);
+  const loop = new SchedulerLoop({ log, projection, profiles: [DEFAULT_PROFILE], logger, source });
+  await projection.start();
+  loop.start();
+  return { loop, projection };
+}
+
+async function eventsOfType(log: EventLog, type: string): Promise<Array<{ data: Record<string, unknown>; source: string }>> {
+  const out: Array<{ data: Record<string, unknown>; source: string }> = [];
+  for await (const record of log.read(1)) if (record.event.type === type) out.push({ data: record.event.data as Record<string, unknown>, source: record.event.source });
+  return out;
+}
+
+describe('SchedulerLoop', () => {
+  const running: SchedulerLoop[] = [];
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((loop) => loop.stop()));
+  });
+
+  it('binds a pending pod to the least allocated node and explains the choice', async () => {
+    const log = new MemoryEventLog();
+    await append(log, nodeRegistered({ name: 'small', cpu: '2', podCIDR: null }));
+    await append(log, nodeRegistered({ name: 'large', cpu: '8', podCIDR: null }));
+    await append(log, podCreated({ name: 'web', cpu: '500m' }));
+    const { loop, projection } = await startScheduler(log);
+    running.push(loop);
+    await waitFor(() => projection.state.pods.get('default/web')?.nodeName !== undefined, 2000);
+    expect(projection.state.pods.get('default/web')?.nodeName).toBe('large');
+    const [bound] = await eventsOfType(log, 'PodBound');
+    expect(bound?.data).toMatchObject({ nodeName: 'large', attempt: 1, schedulerName: 'default-scheduler' });
+    const verdicts = bound?.data.verdicts as Array<{ node: string; score?: number }>;
+    expect(verdicts.map((v) => v.node).sort()).toEqual(['large', 'small']);
+    expect(verdicts.find((v) => v.node === 'large')!.score!).toBeGreaterThan(verdicts.find((v) => v.node === 'small')!.score!);
+  });
+
+  it('records why a pod cannot be placed, and places it when a node that fits joins', async () => {
+    const log = new MemoryEventLog();
+    await append(log, nodeRegistered({ name: 'n1', cpu: '1', podCIDR: null }));
+    await append(log, nodeRegistered({ name: 'n2', cpu: '1', podCIDR: null, taints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }] }));
+    await append(log, podCreated({ name: 'big', cpu: '2' }));
+    const { loop, projection } = await startScheduler(log);
+    running.push(loop);
+    await waitFor(async () => (await eventsOfType(log, 'PodSchedulingFailed')).length === 1, 2000);
+    const [failed] = await eventsOfType(log, 'PodSchedulingFailed');
+    expect(failed?.data.message).toBe('0/2 nodes are available: 1 Insufficient cpu, 1 node(s) had untolerated taint {dedicated: gpu}.');
+    expect(loop.queueStats().unschedulable).toBe(1);
+
+    await append(log, nodeRegistered({ name: 'n3', cpu: '4', podCIDR: null }));
+    await waitFor(() => projection.state.pods.get('default/big')?.nodeName === 'n3', 2000);
+    // One failure, then one binding: no retry storm while nothing changed.
+    expect(await eventsOfType(log, 'PodSchedulingFailed')).toHaveLength(1);
+  });
+
+  it('two scheduler replicas on one log never bind a pod twice nor over-commit a node', async () => {
+    const log = new MemoryEventLog();
+    await append(log, nodeRegistered({ name: 'n1', cpu: '1', pods: '100', podCIDR: null }));
+    await append(log, nodeRegistered({ name: 'n2', cpu: '1', pods: '100', podCIDR: null }));
+    const a = await startScheduler(log, 'scheduler-a');
+    const b = await startScheduler(log, 'scheduler-b');
+    running.push(a.loop, b.loop);
+    for (let i = 0; i < 40; i++) await append(log, podCreated({ name: `p${i}`, cpu: '100m' }));
+    // 2 nodes x 1 CPU / 100m = 20 pods fit; the other 20 must stay pending.
+    await waitFor(() => [...a.projection.state.pods.values()].filter((p) => p.nodeName).length === 20, 5000);
+    await waitFor(() => [...a.projection.state.pods.values()].filter((p) => !p.nodeName).every((p) => p.unschedulableMessage !== undefined), 5000);
+    for (const node of a.projection.state.nodes.values()) expect(node.requested.cpu).toBeLessThanOrEqual(node.allocatable.cpu!);
+    const bindings = await eventsOfType(log, 'PodBound');
+    const accepted = [...a.projection.state.pods.values()].filter((p) => p.nodeName).length;
+    expect(accepted).toBe(20);
+    // Replicas that reach the same decision from the same log position write the same Nats-Msg-Id,
+    // so it is stored once; any other competing binding is judged (and rejected) by the fold.
+    expect(bindings.length).toBeGreaterThanOrEqual(20);
+    const attempts = bindings.map((b) => `${String(b.data.uid)}#${String(b.data.attempt)}`);
+    expect(new Set(attempts).size).toBe(attempts.length);
+    // Both replicas' folds agree.
+    for (const [key, record] of a.projection.state.pods) expect(b.projection.state.pods.get(key)?.nodeName).toBe(record.nodeName);
+  });
+});
