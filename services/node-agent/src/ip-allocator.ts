@@ -47,7 +47,3 @@ export function podAddressCount(cidr: Ipv4Cidr): number {
   return Math.max(0, 2 ** (32 - cidr.prefix) - 3);
 }
 
-/** The pod CIDR used when the fold has not assigned one: a /24 per node index out of 10.244.0.0/16. */
-export function fallbackPodCidr(nodeIndex: number): string {
-  return `10.244.${nodeIndex % 256}.0/24`;
-}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidCidrError, fallbackPodCidr, lowestFreeIP, parseCidr, podAddressCount } from './ip-allocator.ts';
+import { InvalidCidrError, lowestFreeIP, parseCidr, podAddressCount } from './ip-allocator.ts';
 
 describe('pod IP allocation', () => {
   it('hands out the lowest free address, never the network address, the gateway (.1) or the broadcast', () => {
@@ -23,10 +23,5 @@ describe('pod IP allocation', () => {
     expect(() => parseCidr('10.0.0.0')).toThrow(InvalidCidrError);
     expect(() => parseCidr('10.0.0.300/24')).toThrow(InvalidCidrError);
     expect(() => parseCidr('10.0.0.0/31')).toThrow(InvalidCidrError);
-  });
-
-  it('derives a /24 per node index when the fold assigns none', () => {
-    expect(fallbackPodCidr(1)).toBe('10.244.1.0/24');
-    expect(fallbackPodCidr(7)).toBe('10.244.7.0/24');
   });
 });

@@ -3,7 +3,7 @@ import type { ContainerRuntime, TimerScheduler } from '@flotilla/runtime';
 import { realTimers } from '@flotilla/runtime';
 import type { LiveProjection, Logger } from '@flotilla/service-kit';
 import { podsOnNode, type PodRecord, type StateChange } from '@flotilla/state';
-import { fallbackPodCidr, parseCidr } from './ip-allocator.ts';
+import { parseCidr } from './ip-allocator.ts';
 import { HOST_IP, nodeManifest, registrationFor, type HostedNodeConfig } from './node-registration.ts';
 import { DEFAULT_CRASH_LOOP, PodWorker, type CrashLoopSettings, type NodeContext, type WorkerDeps } from './pod-worker.ts';
 import type { Reporter } from './reporter.ts';
@@ -28,7 +28,6 @@ export interface RegisteredNode {
   uid: string;
   podCIDR: string;
   /** Where the CIDR came from: the fold, or derived from the node's index when the fold has none. */
-  podCIDRSource: 'fold' | 'fallback';
   action: 'registered' | 're-registered' | 'unchanged';
   seq: number;
 }
@@ -114,7 +113,6 @@ export class NodeAgent {
         name: config.name,
         uid: node?.metadata.uid ?? existing?.node.metadata.uid ?? '',
         podCIDR: '',
-        podCIDRSource: 'fold',
         action: !node ? 'unchanged' : existing ? 're-registered' : 'registered',
         seq,
       });
@@ -129,11 +127,10 @@ export class NodeAgent {
     const configs = new Map(nodes.map((config) => [config.name, config]));
     for (const result of out) {
       const config = configs.get(result.name)!;
-      const fromFold = state.nodes.get(result.name)?.node.spec.podCIDR;
-      // Until the fold assigns pod CIDRs, derive one from the node's index.
-      const podCIDR = fromFold ?? fallbackPodCidr(config.index);
+      // The fold assigns every node a pod CIDR as it registers (the lowest free /24).
+      const podCIDR = state.nodes.get(result.name)?.node.spec.podCIDR;
+      if (podCIDR === undefined) throw new Error(`node ${config.name} has no pod CIDR after registering: every /24 of 10.0.0.0/8 is taken`);
       result.podCIDR = podCIDR;
-      result.podCIDRSource = fromFold ? 'fold' : 'fallback';
       this.nodes.set(result.name, {
         name: result.name,
         source: `node-agent/${result.name}`,

@@ -154,19 +154,19 @@ describe('agent restart: adoption', () => {
     // What a previous agent got to report before it went away: the sandbox and the first init container.
     await cluster.append(podCreated({ initContainers: [container('one'), container('two')], containers: [container('app')] }));
     await cluster.append(podBound());
-    await cluster.append(podSandboxReady({ podIP: '10.244.1.7' }));
+    await cluster.append(podSandboxReady({ podIP: '10.244.0.7' }));
     await cluster.append(containerStarted({ container: 'one', kind: 'init' }));
     await cluster.append(containerTerminated({ container: 'one', kind: 'init', exitCode: 0 }));
 
     const second = await cluster.startAgent();
     const lines = await cluster.waitForTimeline((l) => l.includes('Started app#0'));
     expect(lines).toEqual(['Started two#0', 'Terminated two#0 exit=0', 'Started app#0']);
-    expect((await cluster.pod())?.pod.status?.podIP).toBe('10.244.1.7');
+    expect((await cluster.pod())?.pod.status?.podIP).toBe('10.244.0.7');
     // The adopted IP is taken: the next pod gets another one.
     await cluster.append(podCreated({ name: 'other' }));
     await cluster.append(podBound({ name: 'other' }));
     const other = await cluster.waitForTimeline((l) => l.includes('Started app#0'), 'uid-other');
-    expect(other[0]).toBe('SandboxReady 10.244.1.2');
+    expect(other[0]).toBe('SandboxReady 10.244.0.2');
     await second.stop();
   });
 
@@ -176,7 +176,7 @@ describe('agent restart: adoption', () => {
     await first.stop();
     await cluster.append(podCreated({ restartPolicy: 'Always' }));
     await cluster.append(podBound());
-    await cluster.append(podSandboxReady({ podIP: '10.244.1.2' }));
+    await cluster.append(podSandboxReady({ podIP: '10.244.0.2' }));
     await cluster.append(containerStarted({ restartCount: 2 }));
     await cluster.append(containerTerminated({ restartCount: 2, exitCode: 1 }));
 
@@ -211,7 +211,7 @@ describe('event log outage', () => {
     await sleepMs(150);
     cluster.log.simulateOutage(false);
     const lines = await cluster.waitForTimeline((l) => l.includes('Started app#0'));
-    expect(lines).toEqual(['SandboxReady 10.244.1.2', 'Started app#0']);
+    expect(lines).toEqual(['SandboxReady 10.244.0.2', 'Started app#0']);
   });
 });
 

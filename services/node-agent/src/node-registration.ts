@@ -4,7 +4,7 @@ import type { NodeRecord } from '@flotilla/state';
 /** What one hosted node is configured with (from flags). */
 export interface HostedNodeConfig {
   name: string;
-  /** 1-based position among the nodes this process hosts (used for the fallback pod CIDR). */
+  /** 1-based position among the nodes this process hosts. */
   index: number;
   capacity: { cpu: string; memory: string; pods: string };
   labels: Record<string, string>;

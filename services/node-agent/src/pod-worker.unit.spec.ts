@@ -58,7 +58,7 @@ describe('pod worker: init containers, then app containers', () => {
 
     const lines = await cluster.waitForTimeline((l) => l.includes('PodSandboxRemoved'));
     expect(lines).toEqual([
-      'SandboxReady 10.244.1.2',
+      'SandboxReady 10.244.0.2',
       'Started proxy#0',
       'Started logs#0',
       'Started migrate#0',
@@ -86,7 +86,7 @@ describe('pod worker: init containers, then app containers', () => {
 
     const lines = await cluster.waitForTimeline((l) => l.includes('PodSandboxRemoved'));
     expect(lines).toEqual([
-      'SandboxReady 10.244.1.2',
+      'SandboxReady 10.244.0.2',
       'Started proxy#0',
       'Started setup#0',
       'Terminated setup#0 exit=3',
@@ -108,7 +108,7 @@ describe('pod worker: init containers, then app containers', () => {
 
     const lines = await cluster.waitForTimeline((l) => l.includes('Started setup#4'), 'uid-pod-1', 10_000);
     expect(lines.slice(0, 8)).toEqual([
-      'SandboxReady 10.244.1.2',
+      'SandboxReady 10.244.0.2',
       'Started setup#0',
       'Terminated setup#0 exit=1',
       'Waiting setup#1 CrashLoopBackOff',
@@ -157,7 +157,7 @@ describe('pod worker: deletion', () => {
       containers: [container('web'), container('worker')],
     });
     await cluster.waitForTimeline((l) => l.includes('Started web#0') && l.includes('Started worker#0'));
-    expect((await cluster.state()).nodes.get('node-1')?.podIPs.get('10.244.1.2')).toBe('default/pod-1');
+    expect((await cluster.state()).nodes.get('node-1')?.podIPs.get('10.244.0.2')).toBe('default/pod-1');
 
     await cluster.append(podDeletionRequested({ gracePeriodSeconds: 30 }));
     const lines = await cluster.waitForTimeline((l) => l.includes('PodDeleted'));
@@ -188,7 +188,7 @@ describe('pod worker: deletion', () => {
     await cluster.waitForTimeline((l) => l.includes('PodSandboxRemoved'));
     await cluster.append(podDeletionRequested());
     const lines = await cluster.waitForTimeline((l) => l.includes('PodDeleted'));
-    expect(lines).toEqual(['SandboxReady 10.244.1.2', 'Started app#0', 'Terminated app#0 exit=0', 'PodSandboxRemoved', 'PodDeleted']);
+    expect(lines).toEqual(['SandboxReady 10.244.0.2', 'Started app#0', 'Terminated app#0 exit=0', 'PodSandboxRemoved', 'PodDeleted']);
   });
 });
 
@@ -201,7 +201,7 @@ describe('pod worker: pod IPs', () => {
     await cluster.waitForTimeline((l) => l.includes('Started app#0'), 'uid-a');
     await cluster.waitForTimeline((l) => l.includes('Started app#0'), 'uid-b');
     const ipOf = async (uid: string): Promise<string | undefined> => (await cluster.eventsOf('PodSandboxReady', uid))[0]?.data.podIP;
-    expect([await ipOf('uid-a'), await ipOf('uid-b')].sort()).toEqual(['10.244.1.2', '10.244.1.3']);
+    expect([await ipOf('uid-a'), await ipOf('uid-b')].sort()).toEqual(['10.244.0.2', '10.244.0.3']);
 
     const freed = await ipOf('uid-a');
     await cluster.append(podDeletionRequested({ name: 'a' }));

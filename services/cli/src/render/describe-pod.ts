@@ -26,8 +26,11 @@ export function describePod(pod: Pod, events: readonly KubeEvent[] | undefined, 
   printAnnotationsMultiline(w, 'Annotations', metadata.annotations);
   const phase = status.phase ?? 'Pending';
   if (metadata.deletionTimestamp && phase !== 'Failed' && phase !== 'Succeeded') {
-    w.write(0, `Status:\tTerminating (lasts ${since(metadata.deletionTimestamp, options.now)})\n`);
     const grace = metadata.deletionGracePeriodSeconds ?? spec.terminationGracePeriodSeconds ?? 30;
+    // deletionTimestamp is the grace deadline (as in Kubernetes), so the deletion was asked for
+    // `grace` seconds before it; kubectl's plain "since deadline" prints <invalid> during the grace.
+    const requestedAt = new Date(Date.parse(metadata.deletionTimestamp) - grace * 1000).toISOString();
+    w.write(0, `Status:\tTerminating (lasts ${since(requestedAt, options.now)})\n`);
     w.write(0, `Termination Grace Period:\t${grace}s\n`);
   } else {
     w.write(0, `Status:\t${phase}\n`);

@@ -2,7 +2,7 @@ import type { KubeEvent } from '@flotilla/client';
 import type { Node, Pod } from '@flotilla/model';
 import { since } from './duration.ts';
 import { podIP, podNodeName, summarizePod } from './pod-status.ts';
-import { formatTable } from './tabwriter.ts';
+import { cellWidth, formatTable } from './tabwriter.ts';
 
 // `flotilla get` tables, column for column as kubectl prints them.
 
@@ -175,7 +175,7 @@ export class StreamingTable {
   private widths: number[];
 
   constructor(table: Table) {
-    this.widths = table.header.map((_, i) => Math.max(6, ...[table.header, ...table.rows].map((row) => (row[i] ?? '').length + 3)));
+    this.widths = table.header.map((_, i) => Math.max(6, ...[table.header, ...table.rows].map((row) => cellWidth(row[i] ?? '') + 3)));
   }
 
   line(row: readonly string[]): string {
@@ -183,8 +183,8 @@ export class StreamingTable {
       row
         .map((cell, i) => {
           if (i === row.length - 1) return cell;
-          this.widths[i] = Math.max(this.widths[i] ?? 6, cell.length + 3);
-          return cell.padEnd(this.widths[i]!);
+          this.widths[i] = Math.max(this.widths[i] ?? 6, cellWidth(cell) + 3);
+          return cell + ' '.repeat(this.widths[i]! - cellWidth(cell));
         })
         .join('') + '\n'
     );

@@ -133,7 +133,7 @@ export const sidecarPod = pod('with-sidecar', 95, {
 });
 
 export const terminatingPod = pod('old', 7200, {
-  metadata: { name: 'old', namespace: 'default', uid: 'uid-old', creationTimestamp: ago(7200), deletionTimestamp: ago(25), deletionGracePeriodSeconds: 30 },
+  metadata: { name: 'old', namespace: 'default', uid: 'uid-old', creationTimestamp: ago(7200), deletionTimestamp: ago(-5), deletionGracePeriodSeconds: 30 },
   spec: { containers: [{ name: 'c', image: 'busybox' }], nodeName: 'node-2' },
   status: {
     phase: 'Running',
