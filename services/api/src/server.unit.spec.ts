@@ -170,14 +170,14 @@ describe('API service (in-memory event log)', () => {
       base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
     });
 
-    async function readEvents(url: string, count: number): Promise<Array<{ id: number; type: string; name: string }>> {
+    async function readEvents(url: string, count: number): Promise<Array<{ id?: number; type: string; name: string }>> {
       const controller = new AbortController();
       const response = await fetch(url, { signal: controller.signal });
       expect(response.headers.get('content-type')).toBe('text/event-stream');
       const reader = response.body!.getReader();
       const decoder = new TextDecoder();
       let buffer = '';
-      const events: Array<{ id: number; type: string; name: string }> = [];
+      const events: Array<{ id?: number; type: string; name: string }> = [];
       while (events.length < count) {
         const { value, done } = await reader.read();
         if (done) break;
@@ -188,9 +188,11 @@ describe('API service (in-memory event log)', () => {
           buffer = buffer.slice(end + 2);
           const id = /^id: (\d+)$/m.exec(block)?.[1];
           const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (id && data) {
+          if (data) {
             const parsed = JSON.parse(data) as { type: string; object: { metadata: { name: string } } };
-            events.push({ id: Number(id), type: parsed.type, name: parsed.object.metadata.name });
+            events.push({ ...(id ? { id: Number(id) } : {}), type: parsed.type, name: parsed.object.metadata.name });
+          } else if (id) {
+            events.push({ id: Number(id), type: 'SNAPSHOT', name: '' });
           }
         }
       }
@@ -200,12 +202,13 @@ describe('API service (in-memory event log)', () => {
 
     it('starts with the current objects, then streams changes in order', async () => {
       await app.inject({ method: 'POST', url: '/api/v1/namespaces/default/pods', payload: pod('w1') });
-      const stream = readEvents(`${base}/api/v1/namespaces/default/pods?watch=true`, 3);
+      const stream = readEvents(`${base}/api/v1/namespaces/default/pods?watch=true`, 4);
       await new Promise((resolve) => setTimeout(resolve, 50));
       await app.inject({ method: 'POST', url: '/api/v1/namespaces/default/pods', payload: pod('w2') });
       await app.inject({ method: 'DELETE', url: '/api/v1/namespaces/default/pods/w1' });
       expect(await stream).toEqual([
-        { id: 1, type: 'ADDED', name: 'w1' },
+        { type: 'ADDED', name: 'w1' },
+        { id: 1, type: 'SNAPSHOT', name: '' },
         { id: 2, type: 'ADDED', name: 'w2' },
         { id: 3, type: 'DELETED', name: 'w1' },
       ]);

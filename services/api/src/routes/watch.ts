@@ -55,7 +55,11 @@ export async function serveWatch(request: FastifyRequest, reply: FastifyReply, c
   try {
     const snapshotSeq = ctx.projection.state.seq;
     if (from === undefined || from === 0) {
-      for (const { seq, object } of spec.initial()) send(seq, 'ADDED', object);
+      // The snapshot's objects carry no ids (their versions are not in order); one id-only message
+      // after them marks the snapshot's version, so a client that drops mid-burst starts over and
+      // one that drops later resumes from there, with nothing missed.
+      for (const { object } of spec.initial()) reply.raw.write(`data: ${JSON.stringify({ type: 'ADDED', object })}\n\n`);
+      reply.raw.write(`id: ${snapshotSeq}\n\n`);
       lastSent = snapshotSeq;
     } else {
       const recent = ctx.hub.since(from);
