@@ -190,7 +190,7 @@ describe('flotilla describe', () => {
     const run = await cli(['describe', 'pod', 'web'], { api: fakeApi(NOW, { pods: [runningPod], events: webEvents }) });
     expect(run.code).toBe(0);
     expect(run.out).toMatch(/^Name: {9}web\n/);
-    expect(run.out).toContain('  Normal  Started    5m    node-agent         spec.containers{nginx}: Started container nginx\n');
+    expect(run.out).toContain('  Normal  Started    5m    node-agent         Started container nginx\n');
     expect(run.out).not.toContain('BackOff');
   });
 

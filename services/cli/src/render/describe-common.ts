@@ -101,8 +101,7 @@ export function describeEvents(w: PrefixWriter, events: readonly KubeEvent[] | u
   for (const event of sorted) {
     const first = since(event.firstTimestamp, options.now);
     const age = event.count > 1 ? `${since(event.lastTimestamp, options.now)} (x${event.count} over ${first})` : first;
-    let message = event.message.trim();
-    if (event.involvedObject.fieldPath) message = `${event.involvedObject.fieldPath}: ${message}`;
+    const message = event.message.trim();
     w.write(1, `${event.type}\t${event.reason}\t${age}\t${event.source.component}\t${message}\n`);
   }
 }

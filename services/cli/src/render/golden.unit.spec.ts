@@ -142,7 +142,7 @@ describe('describe', () => {
       "  Type    Reason     Age   From               Message",
       "  ----    ------     ----  ----               -------",
       "  Normal  Scheduled  5m5s  default-scheduler  Successfully assigned default/web to node-1",
-      "  Normal  Started    5m    node-agent         spec.containers{nginx}: Started container nginx",
+      "  Normal  Started    5m    node-agent         Started container nginx",
     ].join('\n') + '\n');
   });
 
