@@ -60,7 +60,7 @@ Flotilla is running.
   nodes      ${nodes} simulated nodes in one node agent (FLOTILLA_NODES)
   logs       ${dataDir}/logs/*.log   (FLOTILLA_VERBOSE=1 prints them here)
 
-Try, in another terminal:
+Try, in another terminal:${cluster.apiUrl === 'http://127.0.0.1:7070' ? '' : `\n  export FLOTILLA_SERVER=${cluster.apiUrl}`}
   npx flotilla apply -f examples/
   npx flotilla get pods -o wide
   npx flotilla describe pod web
