@@ -49,15 +49,16 @@ export function isSidecar(container: Container): boolean {
 /**
  * The pod's effective request, as kube-scheduler computes it: per resource, the larger of
  * (sum of app containers and sidecars) and, for each regular init container, its own request plus
- * the sidecars started before it. Counts do not include the `pods` slot itself.
+ * the sidecars started before it. Counts do not include the `pods` slot itself. `requestOf` is the
+ * per-container request (scoring passes one with kube-scheduler's non-zero defaults).
  */
-export function effectivePodRequest(spec: PodSpec): Resources {
+export function effectivePodRequest(spec: PodSpec, requestOf: (container: Container) => Resources = containerRequest): Resources {
   const steady: Resources = {};
-  for (const container of spec.containers) addResources(steady, containerRequest(container));
+  for (const container of spec.containers) addResources(steady, requestOf(container));
   const sidecarsSoFar: Resources = {};
   const initPeak: Resources = {};
   for (const init of spec.initContainers ?? []) {
-    const request = containerRequest(init);
+    const request = requestOf(init);
     if (isSidecar(init)) {
       addResources(sidecarsSoFar, request);
       addResources(steady, request);

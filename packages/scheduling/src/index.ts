@@ -101,8 +101,8 @@ export type {
   NodeResourcesFitArgs,
   NodeResourcesFitArgsInput,
   ResourceSpec,
-  InsufficientResource,
 } from './plugins/node-resources-fit.ts';
+export type { InsufficientResource } from '@flotilla/state';
 export {
   NodeAffinity,
   NODE_AFFINITY,

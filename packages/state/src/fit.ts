@@ -46,7 +46,7 @@ export function nodeFits(node: NodeRecord, pod: FitPod): NodeFit {
     failures.push({ reason: 'NodeUnschedulable', message: REASON_NODE_UNSCHEDULABLE });
   }
 
-  const insufficient = insufficientResources(node.allocatable, node.requested, pod.request);
+  const insufficient = insufficientResources(node.allocatable, node.requested, pod.request).map((r) => r.reason);
   if (insufficient.length > 0) {
     reasons.push(...insufficient);
     failures.push({ reason: 'InsufficientResources', message: insufficient.join(', ') });
@@ -62,21 +62,44 @@ export function nodeFits(node: NodeRecord, pod: FitPod): NodeFit {
 
 const RESOURCE_ORDER = [PODS, CPU, MEMORY, 'ephemeral-storage'];
 
+/** One resource a pod does not fit on a node, with the numbers for an explanation. */
+export interface InsufficientResource {
+  resource: string;
+  /** kube-scheduler's reason: "Too many pods", "Insufficient cpu", ... */
+  reason: string;
+  requested: number;
+  used: number;
+  capacity: number;
+  /** The pod asks for more than the node's whole allocatable: evicting pods there cannot help. */
+  unresolvable: boolean;
+}
+
 /**
  * kube-scheduler's NodeResourcesFit check: every resource the pod requests (> 0) must fit in
- * allocatable - requested. A resource the node does not list has 0 allocatable. Reasons come in
+ * allocatable - requested. A resource the node does not list has 0 allocatable. Results come in
  * kube-scheduler's order (pods, cpu, memory, ephemeral-storage, then the others by name).
  */
-export function insufficientResources(allocatable: Resources, requested: Resources, request: Resources): string[] {
+export function insufficientResources(allocatable: Resources, requested: Resources, request: Resources): InsufficientResource[] {
   const names = Object.keys(request).filter((name) => (request[name] ?? 0) > 0);
   names.sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
-  const reasons: string[] = [];
+  const out: InsufficientResource[] = [];
   for (const name of names) {
     const wanted = request[name] ?? 0;
-    const free = (allocatable[name] ?? 0) - (requested[name] ?? 0);
-    if (wanted > free) reasons.push(name === PODS ? REASON_TOO_MANY_PODS : `Insufficient ${name}`);
+    const capacity = allocatable[name] ?? 0;
+    const used = requested[name] ?? 0;
+    if (wanted > capacity - used) {
+      out.push({
+        resource: name,
+        reason: name === PODS ? REASON_TOO_MANY_PODS : `Insufficient ${name}`,
+        requested: wanted,
+        used,
+        capacity,
+        // A pod always fits the pods slot of an empty node, so "Too many pods" is always resolvable.
+        unresolvable: name !== PODS && wanted > capacity,
+      });
+    }
   }
-  return reasons;
+  return out;
 }
 
 function rank(name: string): number {

@@ -23,7 +23,7 @@ export {
   REASON_NODE_UNSCHEDULABLE,
   REASON_TOO_MANY_PODS,
 } from './fit.ts';
-export type { FitPod, NodeFit, NodeFitFailure, NodeFitFailureReason } from './fit.ts';
+export type { FitPod, InsufficientResource, NodeFit, NodeFitFailure, NodeFitFailureReason } from './fit.ts';
 export {
   derivePodPhase,
   derivePodConditions,

@@ -1,4 +1,4 @@
-import { CPU, MEMORY, addResources, containerRequest, isSidecar, maxResources } from '@flotilla/model';
+import { CPU, MEMORY, containerRequest, effectivePodRequest } from '@flotilla/model';
 import type { Container, Pod, PodSpec, Resources } from '@flotilla/model';
 
 /** kube-scheduler's scoring defaults for a container that requests no cpu / memory. */
@@ -21,21 +21,7 @@ export function nonZeroContainerRequest(container: Container): Resources {
  * NonMissingContainerRequests.
  */
 export function nonZeroPodRequest(spec: PodSpec): Resources {
-  const steady: Resources = { [CPU]: 0, [MEMORY]: 0 };
-  for (const container of spec.containers) addResources(steady, nonZeroContainerRequest(container));
-  const sidecarsSoFar: Resources = {};
-  const initPeak: Resources = {};
-  for (const init of spec.initContainers ?? []) {
-    const request = nonZeroContainerRequest(init);
-    if (isSidecar(init)) {
-      addResources(sidecarsSoFar, request);
-      addResources(steady, request);
-      maxResources(initPeak, sidecarsSoFar);
-    } else {
-      maxResources(initPeak, addResources({ ...sidecarsSoFar }, request));
-    }
-  }
-  return maxResources(steady, initPeak);
+  return effectivePodRequest(spec, nonZeroContainerRequest);
 }
 
 // A pod's containers and requests cannot change after creation, and the fold keeps the spec object

@@ -34,7 +34,7 @@ export interface Plugin {
   readonly name: string;
   /**
    * Cluster events that may make a pod this plugin rejected schedulable (kube-scheduler's
-   * EnqueueExtensions). Omitted: any event may help.
+   * EnqueueExtensions). Omitted: every event may help.
    */
   readonly requeueOn?: readonly ClusterEvent[];
 }

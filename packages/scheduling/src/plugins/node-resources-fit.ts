@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { CPU, MEMORY, PODS } from '@flotilla/model';
+import { CPU, MEMORY } from '@flotilla/model';
 import type { Resources } from '@flotilla/model';
-import type { PodRecord } from '@flotilla/state';
+import { insufficientResources as foldInsufficientResources, type InsufficientResource, type PodRecord } from '@flotilla/state';
 import { stateKey } from '../framework/cycle-state.ts';
 import type { CycleState } from '../framework/cycle-state.ts';
 import type { PluginFactory } from '../framework/registry.ts';
@@ -39,46 +39,9 @@ export const NodeResourcesFitArgsSchema = z.strictObject({
 export type NodeResourcesFitArgs = z.output<typeof NodeResourcesFitArgsSchema>;
 export type NodeResourcesFitArgsInput = z.input<typeof NodeResourcesFitArgsSchema>;
 
-/** One resource the pod does not fit on the node, with the numbers for an explanation. */
-export interface InsufficientResource {
-  resource: string;
-  reason: string;
-  requested: number;
-  used: number;
-  capacity: number;
-  /** The pod asks for more than the node's whole allocatable: evicting pods there cannot help. */
-  unresolvable: boolean;
-}
-
-/** Fixed order as kube-scheduler checks them; other (extended) resources follow by name. */
-const FIRST_RESOURCES = [CPU, MEMORY, EPHEMERAL_STORAGE];
-
-/**
- * kube-scheduler's fitsRequest: pods first ("Too many pods"), then cpu, memory, ephemeral-storage
- * and other resources, each only when the pod requests a non-zero amount and it exceeds
- * allocatable minus requested (requested including assumed pods).
- */
+/** The fold's own fit check over this scheduler's view of the node (assumed pods included). */
 export function insufficientResources(request: Readonly<Resources>, node: NodeInfo): InsufficientResource[] {
-  const out: InsufficientResource[] = [];
-  const podSlots = request[PODS] ?? 1;
-  const allowedPods = node.allocatable[PODS] ?? 0;
-  const usedPods = node.requested[PODS] ?? 0;
-  if (usedPods + podSlots > allowedPods) {
-    out.push({ resource: PODS, reason: 'Too many pods', requested: podSlots, used: usedPods, capacity: allowedPods, unresolvable: false });
-  }
-  const others = Object.keys(request)
-    .filter((name) => name !== PODS && !FIRST_RESOURCES.includes(name))
-    .sort();
-  for (const name of [...FIRST_RESOURCES, ...others]) {
-    const wanted = request[name] ?? 0;
-    if (wanted <= 0) continue;
-    const capacity = node.allocatable[name] ?? 0;
-    const used = node.requested[name] ?? 0;
-    if (wanted > capacity - used) {
-      out.push({ resource: name, reason: `Insufficient ${name}`, requested: wanted, used, capacity, unresolvable: wanted > capacity });
-    }
-  }
-  return out;
+  return foldInsufficientResources(node.allocatable, node.requested, request);
 }
 
 /** The amount of each resource scoring counts for the pod (cpu and memory with the non-zero defaults). */

@@ -24,7 +24,7 @@ export interface RequeueOptions {
   /** Defaults to the priority the pod was added with, else 0. */
   priority?: number;
   /**
-   * Cluster events that may make the pod schedulable (ScheduleResult.requeueOn). Omitted: any event.
+   * Cluster events that may make the pod schedulable (ScheduleResult.requeueOn). Omitted: every event.
    * Empty: none, only the 5-minute flush retries it.
    */
   requeueOn?: Iterable<ClusterEvent>;
