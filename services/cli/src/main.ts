@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `flotilla`: a kubectl-shaped CLI for the Flotilla API. Wiring only: program.ts builds the commands.
 import type { Io } from './commands/context.ts';
+import { hoistNamespaceFlags } from './hoist-flags.ts';
 import { buildProgram } from './program.ts';
 import { formatError } from './render/errors.ts';
 
@@ -15,7 +16,7 @@ async function main(argv: readonly string[]): Promise<void> {
   process.once('SIGINT', () => controller.abort());
   let pending: Promise<number> | undefined;
   const program = buildProgram(io, (code) => (pending = code), { signal: controller.signal });
-  await program.parseAsync([...argv], { from: 'user' });
+  await program.parseAsync(hoistNamespaceFlags(argv), { from: 'user' });
   if (!pending) return;
   try {
     process.exitCode = await pending;
