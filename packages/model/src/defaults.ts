@@ -1,5 +1,6 @@
 import type { Node, NodeManifest } from './node.ts';
 import type { Pod, PodManifest } from './pod.ts';
+import { priorityClass } from './priority-classes.ts';
 
 export const DEFAULT_NAMESPACE = 'default';
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
@@ -43,8 +44,20 @@ export function podForCreate(manifest: PodManifest, server: ServerFields): Pod {
       restartPolicy: spec.restartPolicy ?? 'Always',
       schedulerName: spec.schedulerName ?? DEFAULT_SCHEDULER_NAME,
       terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds ?? DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS,
-      priority: spec.priority ?? 0,
+      // The Priority admission plugin: the class decides the number (validation rejected a mismatch).
+      ...priorityFields(spec.priorityClassName, spec.priority, spec.preemptionPolicy),
     },
+  };
+}
+
+function priorityFields(className: string | undefined, priority: number | undefined, policy: 'PreemptLowerPriority' | 'Never' | undefined): {
+  priority: number;
+  preemptionPolicy: 'PreemptLowerPriority' | 'Never';
+} {
+  const known = className ? priorityClass(className) : undefined;
+  return {
+    priority: known?.value ?? priority ?? 0,
+    preemptionPolicy: policy ?? known?.preemptionPolicy ?? 'PreemptLowerPriority',
   };
 }
 

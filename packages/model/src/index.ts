@@ -73,3 +73,35 @@ export {
 export type { ServerFields } from './defaults.ts';
 export { parseLabelSelector, matchesLabelSelector, LabelSelectorError } from './label-selector.ts';
 export type { LabelRequirement } from './label-selector.ts';
+export {
+  NodeSelectorOperator,
+  NodeSelectorRequirementSchema,
+  NodeSelectorTermSchema,
+  NodeSelectorSchema,
+  PreferredSchedulingTermSchema,
+  NodeAffinitySchema,
+  LabelSelectorRequirementSchema,
+  LabelSelectorSchema,
+  PodAffinityTermSchema,
+  WeightedPodAffinityTermSchema,
+  PodAffinitySchema,
+  AffinitySchema,
+  TopologySpreadConstraintSchema,
+  matchesSelector,
+} from './affinity.ts';
+export type {
+  NodeSelectorRequirement,
+  NodeSelectorTerm,
+  NodeSelector,
+  PreferredSchedulingTerm,
+  NodeAffinity,
+  LabelSelectorRequirement,
+  LabelSelector,
+  PodAffinityTerm,
+  WeightedPodAffinityTerm,
+  PodAffinity,
+  Affinity,
+  TopologySpreadConstraint,
+} from './affinity.ts';
+export { BUILT_IN_PRIORITY_CLASSES, priorityClass } from './priority-classes.ts';
+export type { PriorityClass } from './priority-classes.ts';

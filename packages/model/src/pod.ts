@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AffinitySchema, TopologySpreadConstraintSchema } from './affinity.ts';
 import {
   ConditionStatus,
   ObjectMetaSchema,
@@ -112,10 +113,9 @@ export const PodSpecSchema = z.strictObject({
   schedulerName: z.string().optional(),
   terminationGracePeriodSeconds: z.number().int().optional(),
   activeDeadlineSeconds: z.number().int().optional(),
-  // Known to Kubernetes; the scheduler work that acts on these is tracked separately.
-  affinity: knownUnused,
-  topologySpreadConstraints: knownUnused,
-  preemptionPolicy: knownUnused,
+  affinity: AffinitySchema.optional(),
+  topologySpreadConstraints: z.array(TopologySpreadConstraintSchema).optional(),
+  preemptionPolicy: z.enum(['PreemptLowerPriority', 'Never']).optional(),
   overhead: knownUnused,
   // Known to Kubernetes, not acted on by Flotilla.
   dnsPolicy: knownUnused,

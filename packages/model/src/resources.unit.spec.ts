@@ -35,3 +35,19 @@ describe('effectivePodRequest (kube-scheduler rule)', () => {
     expect(effectivePodRequest(spec)).toEqual({ cpu: 250, memory: 2 ** 30 });
   });
 });
+
+import { podForCreate } from './defaults.ts';
+
+describe('podForCreate and priority classes', () => {
+  it('takes the priority and preemption policy from the named class', () => {
+    const pod = podForCreate(
+      { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c' }], priorityClassName: 'best-effort-no-preempt' } },
+      { uid: 'u', now: '2026-01-01T00:00:00Z' },
+    );
+    expect(pod.spec.priority).toBe(-1000);
+    expect(pod.spec.preemptionPolicy).toBe('Never');
+    const plain = podForCreate({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'q' }, spec: { containers: [{ name: 'c' }] } }, { uid: 'v', now: '2026-01-01T00:00:00Z' });
+    expect(plain.spec.priority).toBe(0);
+    expect(plain.spec.preemptionPolicy).toBe('PreemptLowerPriority');
+  });
+});

@@ -4,6 +4,7 @@ import { dns1123LabelErrors, dns1123SubdomainErrors, labelValueErrors, qualified
 import { NodeSchema, type NodeManifest } from './node.ts';
 import { PodSchema, type PodManifest } from './pod.ts';
 import { isValidQuantity, parseQuantity } from './quantity.ts';
+import { BUILT_IN_PRIORITY_CLASSES, priorityClass } from './priority-classes.ts';
 
 /** One problem with one field, e.g. `spec.containers[1].resources.requests.cpu: invalid quantity "1.5.5"`. */
 export interface FieldError {
@@ -275,8 +276,127 @@ function podSemanticErrors(pod: Record<string, unknown>): FieldError[] {
       errors.push({ path: 'spec.nodeName', message: `invalid value ${JSON.stringify(spec.nodeName)}: ${problem}` });
     }
   }
+  errors.push(...affinityErrors(spec.affinity));
+  for (const [index, constraint] of records(spec.topologySpreadConstraints)) {
+    const path = `spec.topologySpreadConstraints[${index}]`;
+    if (typeof constraint.maxSkew === 'number' && constraint.maxSkew < 1) errors.push({ path: `${path}.maxSkew`, message: `invalid value ${constraint.maxSkew}: must be greater than zero` });
+    if (typeof constraint.minDomains === 'number' && constraint.minDomains < 1) errors.push({ path: `${path}.minDomains`, message: `invalid value ${constraint.minDomains}: must be greater than zero` });
+    if (constraint.topologyKey === '') errors.push({ path: `${path}.topologyKey`, message: 'required value: can not be empty' });
+    errors.push(...labelSelectorErrors(constraint.labelSelector, `${path}.labelSelector`));
+  }
+  if (typeof spec.priorityClassName === 'string' && spec.priorityClassName !== '') {
+    const known = priorityClass(spec.priorityClassName);
+    if (!known) {
+      errors.push({ path: 'spec.priorityClassName', message: `no PriorityClass with name ${JSON.stringify(spec.priorityClassName)} was found; built-in classes: ${BUILT_IN_PRIORITY_CLASSES.map((c) => c.name).join(', ')}` });
+    } else if (typeof spec.priority === 'number' && spec.priority !== known.value) {
+      errors.push({ path: 'spec.priority', message: `the integer value of priority (${spec.priority}) must not be provided in pod spec; priority admission controller computed ${known.value} from the given PriorityClass name` });
+    }
+  }
   if (typeof spec.terminationGracePeriodSeconds === 'number' && spec.terminationGracePeriodSeconds < 0) {
     errors.push({ path: 'spec.terminationGracePeriodSeconds', message: 'must be greater than or equal to 0' });
+  }
+  return errors;
+}
+
+function nodeSelectorRequirementErrors(requirement: Record<string, unknown>, path: string): FieldError[] {
+  const errors: FieldError[] = [];
+  const values = Array.isArray(requirement.values) ? requirement.values : [];
+  switch (requirement.operator) {
+    case 'In':
+    case 'NotIn':
+      if (values.length === 0) errors.push({ path: `${path}.values`, message: 'required value: must be specified when `operator` is \'In\' or \'NotIn\'' });
+      break;
+    case 'Exists':
+    case 'DoesNotExist':
+      if (values.length > 0) errors.push({ path: `${path}.values`, message: 'forbidden: may not be specified when `operator` is \'Exists\' or \'DoesNotExist\'' });
+      break;
+    case 'Gt':
+    case 'Lt':
+      if (values.length !== 1 || !/^-?\d+$/.test(String(values[0]))) {
+        errors.push({ path: `${path}.values`, message: `must be a single integer when \`operator\` is '${String(requirement.operator)}'` });
+      }
+      break;
+  }
+  if (typeof requirement.key === 'string') {
+    for (const problem of qualifiedNameErrors(requirement.key)) errors.push({ path: `${path}.key`, message: `invalid value ${JSON.stringify(requirement.key)}: ${problem}` });
+  }
+  return errors;
+}
+
+function nodeSelectorTermErrors(term: Record<string, unknown>, path: string): FieldError[] {
+  const errors: FieldError[] = [];
+  for (const [i, requirement] of records(term.matchExpressions)) errors.push(...nodeSelectorRequirementErrors(requirement, `${path}.matchExpressions[${i}]`));
+  for (const [i, requirement] of records(term.matchFields)) {
+    if (requirement.key !== 'metadata.name') errors.push({ path: `${path}.matchFields[${i}].key`, message: `unsupported value ${JSON.stringify(requirement.key)}: supported values: "metadata.name"` });
+    else errors.push(...nodeSelectorRequirementErrors({ ...requirement, key: 'name' }, `${path}.matchFields[${i}]`));
+  }
+  return errors;
+}
+
+function labelSelectorErrors(selector: unknown, path: string): FieldError[] {
+  if (!isRecord(selector)) return [];
+  const errors: FieldError[] = [];
+  if (isRecord(selector.matchLabels)) {
+    for (const [key, value] of Object.entries(selector.matchLabels)) {
+      for (const problem of qualifiedNameErrors(key)) errors.push({ path: `${path}.matchLabels`, message: `invalid key ${JSON.stringify(key)}: ${problem}` });
+      if (typeof value === 'string') for (const problem of labelValueErrors(value)) errors.push({ path: `${path}.matchLabels.${key}`, message: `invalid value ${JSON.stringify(value)}: ${problem}` });
+    }
+  }
+  for (const [i, requirement] of records(selector.matchExpressions)) {
+    const values = Array.isArray(requirement.values) ? requirement.values : [];
+    const at = `${path}.matchExpressions[${i}]`;
+    if ((requirement.operator === 'In' || requirement.operator === 'NotIn') && values.length === 0) errors.push({ path: `${at}.values`, message: 'required value: must be specified when `operator` is \'In\' or \'NotIn\'' });
+    if ((requirement.operator === 'Exists' || requirement.operator === 'DoesNotExist') && values.length > 0) errors.push({ path: `${at}.values`, message: 'forbidden: may not be specified when `operator` is \'Exists\' or \'DoesNotExist\'' });
+  }
+  return errors;
+}
+
+function podAffinityTermErrors(term: Record<string, unknown>, path: string): FieldError[] {
+  const errors = labelSelectorErrors(term.labelSelector, `${path}.labelSelector`);
+  if (term.topologyKey === '') errors.push({ path: `${path}.topologyKey`, message: 'required value: can not be empty' });
+  else if (typeof term.topologyKey === 'string') {
+    for (const problem of qualifiedNameErrors(term.topologyKey)) errors.push({ path: `${path}.topologyKey`, message: `invalid value ${JSON.stringify(term.topologyKey)}: ${problem}` });
+  }
+  return errors;
+}
+
+function weightErrors(weight: unknown, path: string): FieldError[] {
+  return typeof weight === 'number' && (weight < 1 || weight > 100) ? [{ path, message: `invalid value ${weight}: must be in the range 1-100` }] : [];
+}
+
+function affinityErrors(affinity: unknown): FieldError[] {
+  if (!isRecord(affinity)) return [];
+  const errors: FieldError[] = [];
+  const nodeAffinity = affinity.nodeAffinity;
+  if (isRecord(nodeAffinity)) {
+    const base = 'spec.affinity.nodeAffinity';
+    const required = nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution;
+    if (isRecord(required)) {
+      if (Array.isArray(required.nodeSelectorTerms) && required.nodeSelectorTerms.length === 0) {
+        errors.push({ path: `${base}.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms`, message: 'required value: must have at least one node selector term' });
+      }
+      for (const [i, term] of records(required.nodeSelectorTerms)) {
+        errors.push(...nodeSelectorTermErrors(term, `${base}.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[${i}]`));
+      }
+    }
+    for (const [i, preferred] of records(nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution)) {
+      const at = `${base}.preferredDuringSchedulingIgnoredDuringExecution[${i}]`;
+      errors.push(...weightErrors(preferred.weight, `${at}.weight`));
+      if (isRecord(preferred.preference)) errors.push(...nodeSelectorTermErrors(preferred.preference, `${at}.preference`));
+    }
+  }
+  for (const kind of ['podAffinity', 'podAntiAffinity'] as const) {
+    const section = affinity[kind];
+    if (!isRecord(section)) continue;
+    const base = `spec.affinity.${kind}`;
+    for (const [i, term] of records(section.requiredDuringSchedulingIgnoredDuringExecution)) {
+      errors.push(...podAffinityTermErrors(term, `${base}.requiredDuringSchedulingIgnoredDuringExecution[${i}]`));
+    }
+    for (const [i, weighted] of records(section.preferredDuringSchedulingIgnoredDuringExecution)) {
+      const at = `${base}.preferredDuringSchedulingIgnoredDuringExecution[${i}]`;
+      errors.push(...weightErrors(weighted.weight, `${at}.weight`));
+      if (isRecord(weighted.podAffinityTerm)) errors.push(...podAffinityTermErrors(weighted.podAffinityTerm, `${at}.podAffinityTerm`));
+    }
   }
   return errors;
 }

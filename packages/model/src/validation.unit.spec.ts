@@ -139,3 +139,41 @@ describe('validateNode', () => {
     }
   });
 });
+
+describe('scheduling fields', () => {
+  const base = () => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'x' }] } });
+
+  it('accepts node affinity, pod (anti-)affinity and topology spread as Kubernetes writes them', () => {
+    const pod = {
+      ...base(),
+      spec: {
+        ...base().spec,
+        priorityClassName: 'high-priority',
+        affinity: {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a', 'b'] }, { key: 'cpus', operator: 'Gt', values: ['4'] }] }] },
+            preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 10, preference: { matchExpressions: [{ key: 'ssd', operator: 'Exists' }] } }],
+          },
+          podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'web' } }, topologyKey: 'kubernetes.io/hostname' }] },
+        },
+        topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'web' } } }],
+      },
+    };
+    const result = validatePod(pod);
+    expect(result.ok ? [] : result.errors).toEqual([]);
+  });
+
+  it.each([
+    [{ affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'cpus', operator: 'Gt', values: ['many'] }] }] } } } }, "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].values: must be a single integer when `operator` is 'Gt'"],
+    [{ affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In' }] }] } } } }, "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].values: required value"],
+    [{ affinity: { podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 0, podAffinityTerm: { topologyKey: 'zone' } }] } } }, 'spec.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight: invalid value 0: must be in the range 1-100'],
+    [{ affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: '' }] } } }, 'spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey: required value'],
+    [{ topologySpreadConstraints: [{ maxSkew: 0, topologyKey: 'zone', whenUnsatisfiable: 'DoNotSchedule' }] }, 'spec.topologySpreadConstraints[0].maxSkew: invalid value 0: must be greater than zero'],
+    [{ topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'zone', whenUnsatisfiable: 'Sometimes' }] }, 'spec.topologySpreadConstraints[0].whenUnsatisfiable: unsupported value "Sometimes"'],
+    [{ priorityClassName: 'urgent' }, 'spec.priorityClassName: no PriorityClass with name "urgent" was found'],
+    [{ priorityClassName: 'high-priority', priority: 5 }, 'spec.priority: the integer value of priority (5) must not be provided'],
+  ])('rejects %j', (specPatch, expected) => {
+    const errors = messages({ ...base(), spec: { ...base().spec, ...specPatch } });
+    expect(errors.some((e) => e.startsWith(expected)), `${JSON.stringify(errors)} should contain ${expected}`).toBe(true);
+  });
+});

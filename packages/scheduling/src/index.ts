@@ -12,7 +12,7 @@ export {
   withPlugin,
 } from './framework/status.ts';
 export type { Status, StatusCode } from './framework/status.ts';
-export { CycleState, stateKey } from './framework/cycle-state.ts';
+export { CLUSTER_PODS, CycleState, stateKey } from './framework/cycle-state.ts';
 export type { StateKey } from './framework/cycle-state.ts';
 export {
   CLUSTER_EVENTS,

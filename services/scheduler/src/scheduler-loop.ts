@@ -148,7 +148,7 @@ export class SchedulerLoop {
     this.stats.attempts++;
     const { namespace, name, uid } = record.pod.metadata;
     // Seeding ties with the uid spreads equal-scored pods and keeps replicas deterministic.
-    const result = framework.schedulePod({ pod: record, nodes: buildNodeInfos(state, this.assumed), tieBreakSeed: uid });
+    const result = framework.schedulePod({ pod: record, nodes: buildNodeInfos(state, this.assumed), pods: state.pods, tieBreakSeed: uid });
     const attempt = record.schedulingAttempts + 1;
     const meta = { source: this.source, time: new Date(this.now()).toISOString() };
     if (result.feasible && result.nodeName) {

@@ -1,3 +1,4 @@
+import type { PodRecord } from '@flotilla/state';
 /** A typed key into CycleState; the type parameter ties a key to the value stored under it. */
 export interface StateKey<T> {
   readonly name: string;
@@ -8,6 +9,9 @@ export interface StateKey<T> {
 export function stateKey<T>(name: string): StateKey<T> {
   return Object.freeze({ name });
 }
+
+/** Every pod of the cluster by key, written by the framework at the start of each cycle. */
+export const CLUSTER_PODS: StateKey<ReadonlyMap<string, PodRecord>> = stateKey('flotilla/cluster-pods');
 
 /**
  * Data that lives for one scheduling attempt of one pod, as kube-scheduler's CycleState: PreFilter

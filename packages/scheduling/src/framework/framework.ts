@@ -4,7 +4,7 @@ import type { NodeVerdict } from '@flotilla/events';
 import type { PodRecord } from '@flotilla/state';
 import { IN_TREE_REGISTRY } from '../plugins/in-tree-registry.ts';
 import { NO_NODES_AVAILABLE_MESSAGE, unschedulableMessage } from '../unschedulable-message.ts';
-import { CycleState } from './cycle-state.ts';
+import { CLUSTER_PODS, CycleState } from './cycle-state.ts';
 import { parseProfile, ProfileValidationError, zodFieldErrors } from './profile.ts';
 import type { Profile } from './profile.ts';
 import type { Registry } from './registry.ts';
@@ -70,6 +70,12 @@ export interface ScheduleResult {
 export interface ScheduleInput {
   pod: PodRecord;
   nodes: readonly NodeInfo[];
+  /**
+   * Every pod of the cluster by key (the fold's `state.pods`), for plugins that look at other pods
+   * (InterPodAffinity, PodTopologySpread). A node's pods are `NodeInfo.podKeys`, assumed ones included.
+   * Plugins read it from CycleState under CLUSTER_PODS.
+   */
+  pods?: ReadonlyMap<string, PodRecord>;
   /**
    * Breaks score ties: without it the lowest node name wins; with it the node whose name hashes
    * lowest with the seed wins (pass e.g. the pod uid so replicas and pods spread over equal nodes).
@@ -297,7 +303,7 @@ function rejectionVerdict(node: string, status: Status): NodeVerdict {
   return { node, rejectedBy: status.plugin ?? 'unknown', reasons: [...status.reasons] };
 }
 
-function runSchedulingCycle(framework: Framework, { pod, nodes, tieBreakSeed }: ScheduleInput): ScheduleResult {
+function runSchedulingCycle(framework: Framework, { pod, nodes, tieBreakSeed, pods }: ScheduleInput): ScheduleResult {
   const total = nodes.length;
   if (total === 0) {
     return {
@@ -311,6 +317,7 @@ function runSchedulingCycle(framework: Framework, { pod, nodes, tieBreakSeed }: 
     };
   }
   const state = new CycleState();
+  state.write(CLUSTER_PODS, pods ?? new Map());
 
   // PreFilter: compute once per pod; may skip a Filter, narrow the nodes, or reject the pod outright.
   let allowed: Set<string> | undefined;
