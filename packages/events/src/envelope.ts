@@ -63,7 +63,11 @@ export function msgIdFor(event: DomainEvent, discriminator?: string | number): s
       return `${event.data.pod.metadata.uid}:${event.type}${suffix}`;
     case 'PodBound':
     case 'PodSchedulingFailed':
+    case 'PodNominated':
       return `${event.data.uid}:${event.type}:${event.data.attempt}${suffix}`;
+    case 'PodDeletionRequested':
+      // A preemption's request (reason Preempted) must not be taken for a user's delete of the same pod.
+      return `${event.data.uid}:${event.type}${event.data.reason !== undefined ? `:${event.data.reason}` : ''}${suffix}`;
     case 'ContainerStarted':
     case 'ContainerTerminated':
     case 'ContainerWaiting':

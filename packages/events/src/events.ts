@@ -9,7 +9,16 @@ export interface PodCreated { type: 'PodCreated'; data: { pod: Pod } }
 /** A user asked to delete a pod; a bound pod's node stops it within the grace period. */
 export interface PodDeletionRequested {
   type: 'PodDeletionRequested';
-  data: { namespace: string; name: string; uid: string; gracePeriodSeconds: number };
+  data: {
+    namespace: string;
+    name: string;
+    uid: string;
+    gracePeriodSeconds: number;
+    /** Why, when it is not a user's request: 'Preempted' (a scheduler evicts the pod to make room). */
+    reason?: string;
+    /** Detail for the reason, e.g. the DisruptionTarget condition's message. */
+    message?: string;
+  };
 }
 
 /** The pod object is gone: never bound, stopped by its node, or force-deleted. */
@@ -28,6 +37,30 @@ export interface NodeVerdict {
   score?: number;
   /** Per-plugin weighted scores. */
   scores?: Record<string, number>;
+  /** Per score plugin: its raw score, the score after NormalizeScore (0–100), and that times the weight. */
+  plugins?: Record<string, PluginScore>;
+}
+
+/** One score plugin's contribution to one node's total. */
+export interface PluginScore {
+  raw: number;
+  normalized: number;
+  weighted: number;
+}
+
+/**
+ * Counts for one scheduling attempt, kept even when the verdict table is trimmed (large clusters).
+ * `rejectedBy` maps a rejection as the verdict table prints it (`Plugin: reason, reason`) to the
+ * number of evaluated nodes it rejected; the counts add up to `evaluated - feasible`.
+ */
+export interface SchedulingSummary {
+  /** Nodes in the cluster when the attempt ran. */
+  nodes?: number;
+  /** Nodes Filter ran on (fewer than `nodes` when percentageOfNodesToScore stopped the search early). */
+  evaluated: number;
+  /** Evaluated nodes that passed every Filter. */
+  feasible: number;
+  rejectedBy: Record<string, number>;
 }
 
 /**
@@ -46,13 +79,57 @@ export interface PodBound {
     attempt: number;
     /** The chosen node's and the best alternatives' verdicts. */
     verdicts?: NodeVerdict[];
+    summary?: SchedulingSummary;
   };
 }
 
 /** A scheduling attempt found no node. The message is kube-scheduler's `0/N nodes are available: ...`. */
 export interface PodSchedulingFailed {
   type: 'PodSchedulingFailed';
-  data: { namespace: string; name: string; uid: string; schedulerName: string; attempt: number; message: string; verdicts?: NodeVerdict[] };
+  data: {
+    namespace: string;
+    name: string;
+    uid: string;
+    schedulerName: string;
+    attempt: number;
+    message: string;
+    verdicts?: NodeVerdict[];
+    summary?: SchedulingSummary;
+    /**
+     * The pod's nomination after this attempt, as kube-scheduler's NominatingInfo: absent leaves
+     * status.nominatedNodeName as it is; '' clears it (preemption cannot help any more).
+     */
+    nominatedNodeName?: string;
+  };
+}
+
+/** A pod named by namespace, name and uid (the uid tells a pod from a later one of the same name). */
+export interface PodIdentity {
+  namespace: string;
+  name: string;
+  uid: string;
+}
+
+/**
+ * Preemption: no node fits the pod, but it will fit on `nodeName` once `victims` (lower-priority
+ * pods there) are gone. The scheduler appends a PodDeletionRequested (reason Preempted) for each
+ * victim first; the fold sets the pod's status.nominatedNodeName and records a Preempted Event on
+ * each victim. The nomination holds the room for the pod against pods of lower or equal priority.
+ */
+export interface PodNominated {
+  type: 'PodNominated';
+  data: {
+    namespace: string;
+    name: string;
+    uid: string;
+    nodeName: string;
+    schedulerName: string;
+    /** The scheduling attempt that preempted (the same attempt's PodSchedulingFailed follows). */
+    attempt: number;
+    victims: PodIdentity[];
+    /** Why the pod could not be placed without preemption (kube-scheduler's FailedScheduling message). */
+    message: string;
+  };
 }
 
 /** The node agent refused a pod bound to it (it does not fit there); the pod goes back to pending. */
@@ -140,6 +217,7 @@ export type DomainEvent =
   | PodDeleted
   | PodBound
   | PodSchedulingFailed
+  | PodNominated
   | PodAdmissionRejected
   | PodSandboxReady
   | ContainerStarted
@@ -160,6 +238,7 @@ export const DOMAIN_EVENT_TYPES: readonly DomainEventType[] = [
   'PodDeleted',
   'PodBound',
   'PodSchedulingFailed',
+  'PodNominated',
   'PodAdmissionRejected',
   'PodSandboxReady',
   'ContainerStarted',

@@ -4,7 +4,7 @@ export const NO_NODES_AVAILABLE_MESSAGE = 'no nodes available to schedule pods';
 export interface UnschedulableMessageOptions {
   /** A PreFilter rejected the pod outright: its message replaces the per-node histogram. */
   preFilterMessage?: string;
-  /** PostFilter's outcome (preemption), appended as its own sentence. */
+  /** PostFilter's outcome (preemption), appended as its own sentence (kube-scheduler's end with their own period). */
   postFilterMessage?: string;
 }
 
@@ -33,7 +33,7 @@ export function unschedulableMessage(
     if (histogram.length > 0) message += ` ${histogram.join(', ')}.`;
   }
   if (options.postFilterMessage !== undefined && options.postFilterMessage !== '') {
-    message += ` ${options.postFilterMessage}.`;
+    message += options.postFilterMessage.endsWith('.') ? ` ${options.postFilterMessage}` : ` ${options.postFilterMessage}.`;
   }
   return message;
 }

@@ -1,4 +1,5 @@
 import type { Node, Pod, Resources } from '@flotilla/model';
+import type { NodeVerdict, SchedulingSummary } from '@flotilla/events';
 import type { PodCidrAllocator } from './pod-cidr.ts';
 
 /** Why a binding did not take effect, as the fold recorded it. */
@@ -8,6 +9,26 @@ export interface BindingRejection {
   /** Stable reason code: PodNotFound, UidMismatch, AlreadyBound, PodTerminating, NodeNotFound, NodeUnschedulable, InsufficientResources, HostPortConflict, NodeNameMismatch, AdmissionRejected */
   reason: string;
   message: string;
+}
+
+/**
+ * The last scheduling attempt recorded for a pod (its last PodBound or PodSchedulingFailed), with the
+ * scheduler's verdict table. Once a binding took effect, later attempts that lost to it (a binding
+ * rejected as AlreadyBound, a failure from a replica that was behind) do not replace it.
+ */
+export interface SchedulingRecord {
+  /** Stream sequence of the event. */
+  seq: number;
+  attempt: number;
+  schedulerName: string;
+  /** Bound: the binding took effect. Rejected: the fold refused the binding. Unschedulable: no node fit. */
+  outcome: 'Bound' | 'Unschedulable' | 'Rejected';
+  /** The node chosen (Bound, Rejected). */
+  nodeName?: string;
+  /** The unschedulable message, or why the fold rejected the binding. */
+  message?: string;
+  verdicts: NodeVerdict[];
+  summary?: SchedulingSummary;
 }
 
 export interface PodRecord {
@@ -32,6 +53,8 @@ export interface PodRecord {
   /** PodBound plus PodSchedulingFailed events seen for this uid; the next attempt is this + 1. */
   schedulingAttempts: number;
   lastBindingRejection?: BindingRejection;
+  /** The last scheduling attempt with its verdicts (see SchedulingRecord). */
+  lastScheduling?: SchedulingRecord;
   /** kube-scheduler's message from the last failed attempt, while still pending. */
   unschedulableMessage?: string;
   /** Set once deletion was requested. */

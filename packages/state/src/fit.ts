@@ -80,6 +80,17 @@ export interface InsufficientResource {
  * kube-scheduler's order (pods, cpu, memory, ephemeral-storage, then the others by name).
  */
 export function insufficientResources(allocatable: Resources, requested: Resources, request: Resources): InsufficientResource[] {
+  // Fast path (the scheduler runs this for every node it filters): most nodes fit, so check without
+  // allocating first and build the ordered list only when something is short.
+  let short = false;
+  for (const name in request) {
+    const wanted = request[name] ?? 0;
+    if (wanted > 0 && wanted > (allocatable[name] ?? 0) - (requested[name] ?? 0)) {
+      short = true;
+      break;
+    }
+  }
+  if (!short) return [];
   const names = Object.keys(request).filter((name) => (request[name] ?? 0) > 0);
   names.sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
   const out: InsufficientResource[] = [];

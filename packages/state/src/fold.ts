@@ -1,15 +1,15 @@
 import { addResources, nodeAllocatable, subtractResources, DEFAULT_SCHEDULER_NAME, PODS } from '@flotilla/model';
 import type { ContainerStatus, Node, Pod, PodSpec, PodStatus } from '@flotilla/model';
 import type { EventData, FlotillaRecord } from '@flotilla/events';
-import type { ChangeType, ClusterState, FoldOptions, KubeEvent, NodeRecord, PodRecord, StateChange } from './cluster-state.ts';
+import type { ChangeType, ClusterState, FoldOptions, KubeEvent, NodeRecord, PodRecord, SchedulingRecord, StateChange } from './cluster-state.ts';
 import { judgeBinding } from './binding.ts';
 import { kubeEvent, kubeEventKey } from './kube-events.ts';
 import type { KubeEventInput } from './kube-events.ts';
 import { podHostPorts, podQosClass, podRequest } from './pod-resources.ts';
-import { podIndex, reindexPod } from './pod-index.ts';
+import { isPodPending, podIndex, reindexPod } from './pod-index.ts';
 import { PodCidrAllocator } from './pod-cidr.ts';
 import type { PodIndex } from './pod-index.ts';
-import { conditionStatus, derivePodConditions, derivePodPhase, isTerminalPhase, setCondition } from './pod-status.ts';
+import { conditionStatus, derivePodConditions, derivePodPhase, findCondition, isTerminalPhase, setCondition } from './pod-status.ts';
 
 export const DEFAULT_MAX_EVENTS = 10_000;
 /** kubelet's default --max-pods, used when a node does not state its pod capacity. */
@@ -65,6 +65,9 @@ export function applyEvent(state: ClusterState, record: FlotillaRecord): StateCh
       break;
     case 'PodSchedulingFailed':
       fold.podSchedulingFailed(event.data);
+      break;
+    case 'PodNominated':
+      fold.podNominated(event.data);
       break;
     case 'PodAdmissionRejected':
       fold.podAdmissionRejected(event.data);
@@ -264,6 +267,10 @@ class Fold {
     }
     record.schedulingAttempts += 1;
     const pod = record.pod;
+    // The record of the binding that took effect stays: a loser's rejected binding does not replace it.
+    if (record.nodeName === undefined) {
+      record.lastScheduling = schedulingRecord(this.seq, data, verdict.accepted ? 'Bound' : 'Rejected', verdict.accepted ? undefined : verdict.message);
+    }
     if (!verdict.accepted) {
       record.lastBindingRejection = { seq: this.seq, nodeName: data.nodeName, reason: verdict.reason, message: verdict.message };
       // The object is unchanged, but its resourceVersion moves so that the scheduler waiting on its
@@ -285,7 +292,8 @@ class Fold {
     record.released = false;
     delete record.unschedulableMessage;
     hold(node, record);
-    const status = pod.status ?? {};
+    // A nomination only holds room until the pod is placed (wherever that is).
+    const { nominatedNodeName: _nominated, ...status } = pod.status ?? {};
     this.commit(record, {
       ...pod,
       spec: { ...pod.spec, nodeName: data.nodeName },
@@ -308,7 +316,8 @@ class Fold {
     // A scheduler that lost the race to another replica's binding: only the attempt counts.
     if (record.nodeName !== undefined || isTerminalPhase(pod.status?.phase)) return;
     record.unschedulableMessage = data.message;
-    const status = pod.status ?? {};
+    record.lastScheduling = schedulingRecord(this.seq, data, 'Unschedulable', data.message);
+    const status = withNomination(pod.status ?? {}, data.nominatedNodeName);
     const conditions = setCondition(
       status.conditions,
       { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: data.message },
@@ -322,6 +331,32 @@ class Fold {
       type: 'Warning',
       source: { component: data.schedulerName || DEFAULT_SCHEDULER_NAME },
     });
+  }
+
+  /**
+   * Preemption chose a node for the pod: it is nominated there (while still pending) and each victim
+   * that still exists gets kube-scheduler's `Preempted` Event. The victims' deletion is their own
+   * PodDeletionRequested events, appended before this one.
+   */
+  podNominated(data: EventData<'PodNominated'>): void {
+    const schedulerName = data.schedulerName || DEFAULT_SCHEDULER_NAME;
+    const record = this.podWithUid(data);
+    // A pod placed, finished or deleting meanwhile (another replica won) keeps no nomination.
+    if (record && isPodPending(record)) {
+      const pod = record.pod;
+      this.commit(record, { ...pod, status: withNomination(pod.status ?? {}, data.nodeName) });
+    }
+    for (const victim of data.victims) {
+      const target = this.podWithUid(victim);
+      if (!target) continue;
+      this.emit({
+        involvedObject: podObject(target.pod),
+        reason: 'Preempted',
+        message: `Preempted by pod ${data.uid} on node ${data.nodeName}`,
+        type: 'Normal',
+        source: { component: schedulerName },
+      });
+    }
   }
 
   podAdmissionRejected(data: EventData<'PodAdmissionRejected'>): void {
@@ -446,15 +481,20 @@ class Fold {
   podDeletionRequested(data: EventData<'PodDeletionRequested'>): void {
     const record = this.podWithUid(data);
     if (!record) return;
+    const pod = record.pod;
+    // Preemption marks its victim as kube-scheduler does, even one that was already terminating.
+    const status = data.reason === PREEMPTED ? disruptionTarget(pod.status ?? {}, data.message, this.time) : (pod.status ?? {});
     // A second request only counts if it shortens the grace period, as in Kubernetes.
-    if (record.deletion && data.gracePeriodSeconds >= record.deletion.gracePeriodSeconds) return;
+    if (record.deletion && data.gracePeriodSeconds >= record.deletion.gracePeriodSeconds) {
+      if (status !== pod.status) this.commitStatus(record, status);
+      return;
+    }
     const requestedAt = record.deletion?.requestedAt ?? this.time;
     record.deletion = { seq: this.seq, gracePeriodSeconds: data.gracePeriodSeconds, requestedAt };
-    const pod = record.pod;
     // As in Kubernetes, deletionTimestamp is when the grace period runs out, not when it was asked.
     const deadline = new Date(Date.parse(requestedAt) + data.gracePeriodSeconds * 1000).toISOString();
     const metadata = { ...pod.metadata, deletionTimestamp: deadline, deletionGracePeriodSeconds: data.gracePeriodSeconds };
-    this.commitStatus(record, pod.status ?? {}, metadata);
+    this.commitStatus(record, status, metadata);
   }
 
   podDeleted(data: EventData<'PodDeleted'>): void {
@@ -591,12 +631,61 @@ class Fold {
   }
 }
 
+/** A pod's lastScheduling from a PodBound or PodSchedulingFailed. */
+function schedulingRecord(
+  seq: number,
+  data: EventData<'PodBound'> | EventData<'PodSchedulingFailed'>,
+  outcome: SchedulingRecord['outcome'],
+  message: string | undefined,
+): SchedulingRecord {
+  return {
+    seq,
+    attempt: data.attempt,
+    schedulerName: data.schedulerName || DEFAULT_SCHEDULER_NAME,
+    outcome,
+    ...('nodeName' in data ? { nodeName: data.nodeName } : {}),
+    ...(message !== undefined ? { message } : {}),
+    verdicts: data.verdicts ?? [],
+    ...(data.summary !== undefined ? { summary: data.summary } : {}),
+  };
+}
+
 /** Adds a pod's request, key and host ports to a node's accounting. */
 function hold(node: NodeRecord, record: PodRecord): void {
   if (node.podKeys.has(record.key)) return;
   node.podKeys.add(record.key);
   addResources(node.requested, record.request);
   for (const port of record.hostPorts) node.hostPorts.add(port);
+}
+
+/** PodDeletionRequested's reason when a scheduler preempts the pod. */
+export const PREEMPTED = 'Preempted';
+
+/**
+ * The status with status.nominatedNodeName set (a name), cleared (''), or left as it is (undefined).
+ * Returns the same object when nothing changes.
+ */
+function withNomination(status: PodStatus, nominatedNodeName: string | undefined): PodStatus {
+  if (nominatedNodeName === undefined || (status.nominatedNodeName ?? '') === nominatedNodeName) return status;
+  if (nominatedNodeName !== '') return { ...status, nominatedNodeName };
+  const { nominatedNodeName: _cleared, ...rest } = status;
+  return rest;
+}
+
+/**
+ * Kubernetes' DisruptionTarget condition for a pod preempted by the scheduler. Returns the same object
+ * when the pod already carries it.
+ */
+function disruptionTarget(status: PodStatus, message: string | undefined, time: string): PodStatus {
+  const existing = findCondition(status.conditions, 'DisruptionTarget');
+  if (existing?.status === 'True' && existing.reason === 'PreemptionByScheduler') return status;
+  const condition = {
+    type: 'DisruptionTarget',
+    status: 'True' as const,
+    reason: 'PreemptionByScheduler',
+    message: message ?? `${DEFAULT_SCHEDULER_NAME}: preempting to accommodate a higher priority pod`,
+  };
+  return { ...status, conditions: setCondition(status.conditions, condition, time) };
 }
 
 /** When a container leaves a terminated state (restart), that state becomes its lastState. */

@@ -9,9 +9,10 @@ export type {
   KubeEvent,
   NodeRecord,
   PodRecord,
+  SchedulingRecord,
   StateChange,
 } from './cluster-state.ts';
-export { applyEvent, createClusterState, evolve, foldAll, podKey, DEFAULT_MAX_EVENTS, DEFAULT_NODE_MAX_PODS } from './fold.ts';
+export { applyEvent, createClusterState, evolve, foldAll, podKey, DEFAULT_MAX_EVENTS, DEFAULT_NODE_MAX_PODS, PREEMPTED } from './fold.ts';
 export { judgeBinding } from './binding.ts';
 export type { BindingRejectionReason, BindingRequest, BindingVerdict } from './binding.ts';
 export {
@@ -37,5 +38,5 @@ export { podQosClass, podRequest, podHostPorts } from './pod-resources.ts';
 export type { QosClass } from './pod-resources.ts';
 export { eventsFor, kubeEvent, kubeEventKey } from './kube-events.ts';
 export type { KubeEventInput } from './kube-events.ts';
-export { podsOnNode, pendingPods, orphanedPods, holdsResources } from './queries.ts';
+export { podsOnNode, pendingPods, nominatedPods, orphanedPods, holdsResources } from './queries.ts';
 export { isPodPending } from './pod-index.ts';

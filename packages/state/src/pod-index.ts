@@ -12,6 +12,8 @@ export interface PodIndex {
   nodeOf: Map<string, string>;
   byNode: Map<string, Set<string>>;
   pending: Set<string>;
+  /** Pending pods with status.nominatedNodeName (preemption made room for them there): key -> node. */
+  nominated: Map<string, string>;
 }
 
 const indexes = new WeakMap<ClusterState, PodIndex>();
@@ -19,7 +21,7 @@ const indexes = new WeakMap<ClusterState, PodIndex>();
 export function podIndex(state: ClusterState): PodIndex {
   let index = indexes.get(state);
   if (!index) {
-    index = { nodeOf: new Map(), byNode: new Map(), pending: new Set() };
+    index = { nodeOf: new Map(), byNode: new Map(), pending: new Set(), nominated: new Map() };
     for (const [key, record] of state.pods) reindexPod(index, key, record);
     indexes.set(state, index);
   }
@@ -51,4 +53,7 @@ export function reindexPod(index: PodIndex, key: string, record: PodRecord | und
   }
   if (record && isPodPending(record)) index.pending.add(key);
   else index.pending.delete(key);
+  const nominatedNodeName = record && isPodPending(record) ? record.pod.status?.nominatedNodeName : undefined;
+  if (nominatedNodeName !== undefined && nominatedNodeName !== '') index.nominated.set(key, nominatedNodeName);
+  else index.nominated.delete(key);
 }

@@ -15,6 +15,20 @@ export function pendingPods(state: ClusterState): PodRecord[] {
   return records(state, podIndex(state).pending);
 }
 
+/**
+ * Pending pods nominated to a node by preemption (status.nominatedNodeName), with that node. A
+ * scheduler counts them on their node for pods of lower or equal priority, so that the room their
+ * victims free is not taken by others. O(nominated pods).
+ */
+export function nominatedPods(state: ClusterState): Array<{ pod: PodRecord; nodeName: string }> {
+  const out: Array<{ pod: PodRecord; nodeName: string }> = [];
+  for (const [key, nodeName] of podIndex(state).nominated) {
+    const pod = state.pods.get(key);
+    if (pod) out.push({ pod, nodeName });
+  }
+  return out;
+}
+
 /** Pods still bound to a node name that is no longer registered (NodeRemoved), for a controller to evict. */
 export function orphanedPods(state: ClusterState): PodRecord[] {
   const out: PodRecord[] = [];

@@ -1,19 +1,35 @@
 import { JetStreamEventLog } from '@flotilla/eventlog';
-import { DEFAULT_PROFILE } from '@flotilla/scheduling';
-import { ConfigError, LiveProjection, createLogger, natsServers, onShutdown, parseFlags } from '@flotilla/service-kit';
+import { ConfigError, LiveProjection, createLogger, onShutdown, parseFlags } from '@flotilla/service-kit';
+import { parseSchedulerConfig } from './config.ts';
+import { renderMetrics, startMetricsServer } from './metrics.ts';
 import { SchedulerLoop } from './scheduler-loop.ts';
 
+// Flags: --nats URL, --name REPLICA, --config FILE (profiles, YAML or JSON; see config.ts),
+// --metrics-port N (0: off) and --metrics-host HOST for GET /metrics.
 async function main(): Promise<void> {
-  const flags = parseFlags(process.argv.slice(2));
-  const name = flags.get('name') ?? process.env.FLOTILLA_SCHEDULER_NAME ?? 'scheduler';
-  const logger = createLogger('scheduler', { replica: name });
-  const log = await JetStreamEventLog.connect({ servers: natsServers(flags), name: `flotilla-${name}` });
+  const config = parseSchedulerConfig(parseFlags(process.argv.slice(2)));
+  const logger = createLogger('scheduler', { replica: config.name });
+  const log = await JetStreamEventLog.connect({ servers: config.nats, name: `flotilla-${config.name}` });
   const projection = new LiveProjection(log);
-  const loop = new SchedulerLoop({ log, projection, profiles: [DEFAULT_PROFILE], logger, source: name });
+  const loop = new SchedulerLoop({ log, projection, profiles: config.profiles, logger, source: config.name });
   await projection.start();
   loop.start();
-  logger.info('scheduler started', { appliedSeq: projection.state.seq, queue: loop.queueStats() });
+  const profiles = config.profiles.map((p) => p.schedulerName);
+  const metrics =
+    config.metricsPort > 0
+      ? await startMetricsServer(config.metricsPort, config.metricsHost, () =>
+          renderMetrics({ replica: config.name, profiles, stats: loop.stats, queue: loop.queueStats() }),
+        )
+      : undefined;
+  logger.info('scheduler started', {
+    appliedSeq: projection.state.seq,
+    queue: loop.queueStats(),
+    profiles,
+    ...(config.configFile ? { config: config.configFile } : {}),
+    ...(metrics ? { metrics: metrics.url } : {}),
+  });
   onShutdown(logger, async () => {
+    await metrics?.close();
     await loop.stop();
     await projection.stop();
     await log.close();

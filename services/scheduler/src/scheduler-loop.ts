@@ -1,6 +1,7 @@
 import type { EventLog } from '@flotilla/eventlog';
-import type { FlotillaRecord, NodeVerdict } from '@flotilla/events';
-import { AssumedPods, SchedulingQueue, buildNodeInfos, createFramework, type Framework, type Profile } from '@flotilla/scheduling';
+import type { FlotillaRecord } from '@flotilla/events';
+import { AssumedPods, NodeInfoCache, SchedulingQueue, createFramework, withNominatedPods, type Framework, type Profile, type ScheduleResult } from '@flotilla/scheduling';
+import { PREEMPTED } from '@flotilla/state';
 import type { PodRecord, StateChange } from '@flotilla/state';
 import { appendWithRetry, type LiveProjection, type Logger } from '@flotilla/service-kit';
 
@@ -12,8 +13,32 @@ export interface SchedulerLoopOptions {
   /** Identity written as the event source; replicas get distinct names. */
   source?: string;
   now?: () => number;
-  /** How many node verdicts to keep in each event (the chosen node plus the best alternatives). */
+  /**
+   * On clusters larger than fullTableMaxNodes, how many node verdicts each event keeps: the chosen
+   * node, the best alternatives, one node per distinct rejection. The summary counts every node.
+   */
   verdictsKept?: number;
+  /** Clusters up to this many nodes keep the whole verdict table in each event. Default 16. */
+  fullTableMaxNodes?: number;
+}
+
+/** What the service counts, for /metrics. */
+export interface SchedulerStats {
+  /** Scheduling cycles run. */
+  attempts: number;
+  /** Cycles that chose a node (kube-scheduler's result="scheduled"). */
+  bound: number;
+  unschedulable: number;
+  /** Cycles that failed (a plugin error, a failed append). */
+  errors: number;
+  /** Our bindings the fold rejected: another binding (another replica's) took the pod or the room first. */
+  conflicts: number;
+  /** Our decisions dropped because another replica had already written that attempt (same Nats-Msg-Id). */
+  duplicates: number;
+  /** Cycles that retried a pod after one of our bindings lost or a cycle failed. */
+  retries: number;
+  /** Appends retried after a timeout or an unreachable server. */
+  appendRetries: number;
 }
 
 /**
@@ -24,6 +49,12 @@ export interface SchedulerLoopOptions {
 export class SchedulerLoop {
   private readonly queue = new SchedulingQueue();
   private readonly assumed = new AssumedPods();
+  /** The node list across cycles, refreshed from the fold's changes and the assumptions. */
+  private readonly nodeInfos: NodeInfoCache;
+  /** Pods whose last cycle here lost its binding or failed: their next cycle is a retry. */
+  private readonly retrying = new Set<string>();
+  /** The last binding that took effect per node, to name the winner of a conflict. */
+  private readonly lastBindingOn = new Map<string, { pod: string; source: string; seq: number }>();
   /** One framework per profile, keyed by schedulerName; plugins are built once, at start-up. */
   private readonly profiles: Map<string, Framework>;
   private readonly now: () => number;
@@ -31,12 +62,13 @@ export class SchedulerLoop {
   private running = false;
   private wake: (() => void) | undefined;
   private loopDone: Promise<void> = Promise.resolve();
-  readonly stats = { attempts: 0, bound: 0, unschedulable: 0, conflicts: 0, errors: 0 };
+  readonly stats: SchedulerStats = { attempts: 0, bound: 0, unschedulable: 0, errors: 0, conflicts: 0, duplicates: 0, retries: 0, appendRetries: 0 };
 
   constructor(private readonly options: SchedulerLoopOptions) {
     this.profiles = new Map(options.profiles.map((p) => [p.schedulerName, createFramework(p)]));
     this.now = options.now ?? Date.now;
     this.source = options.source ?? 'scheduler';
+    this.nodeInfos = new NodeInfoCache(options.projection.state, this.assumed);
     options.projection.onApplied((record, changes) => this.onApplied(record, changes));
   }
 
@@ -70,6 +102,7 @@ export class SchedulerLoop {
   }
 
   private onApplied(record: FlotillaRecord, changes: StateChange[]): void {
+    this.nodeInfos.applyChanges(changes);
     const now = this.now();
     const event = record.event;
     let clusterChanged: 'NodeAdded' | 'NodeUpdated' | 'PodDeleted' | 'PodReleased' | undefined;
@@ -87,19 +120,19 @@ export class SchedulerLoop {
         continue;
       }
       const pod = this.options.projection.state.pods.get(key);
+      if (event.type === 'PodBound' && pod?.nodeName !== undefined && pod.boundSeq === record.seq) {
+        this.lastBindingOn.set(pod.nodeName, { pod: key, source: event.source, seq: record.seq });
+      }
       if (!pod || !this.isOurs(pod)) continue;
       if (change.type === 'ADDED' && this.isPending(pod)) {
         this.queue.add(key, pod.pod.spec.priority ?? 0, now);
       } else if (event.type === 'PodBound') {
         // Our assumption is settled by the fold, accepted or not.
         this.assumed.forget(key);
-        if (this.isPending(pod)) {
-          this.stats.conflicts++;
-          this.options.logger.info('binding rejected by the fold', { pod: key, reason: pod.lastBindingRejection?.reason, message: pod.lastBindingRejection?.message });
-          this.queue.addBackoff(key, pod.schedulingAttempts, now);
-        } else {
-          this.queue.delete(key);
-        }
+        // Every replica sees every binding; only a binding this replica wrote is its conflict.
+        if (event.source === this.source && pod.lastBindingRejection?.seq === record.seq) this.bindingLost(pod, event.data.nodeName);
+        if (this.isPending(pod)) this.queue.addBackoff(key, pod.schedulingAttempts, now);
+        else this.queue.delete(key);
       } else if (event.type === 'PodAdmissionRejected' && this.isPending(pod)) {
         this.queue.addBackoff(key, pod.schedulingAttempts, now);
         clusterChanged = 'PodReleased';
@@ -131,6 +164,7 @@ export class SchedulerLoop {
         await this.scheduleOne(key);
       } catch (error) {
         this.stats.errors++;
+        this.retrying.add(key);
         this.assumed.forget(key);
         this.options.logger.error('scheduling attempt failed', { pod: key, error });
         const record = this.options.projection.state.pods.get(key);
@@ -146,53 +180,125 @@ export class SchedulerLoop {
     const schedulerName = record.pod.spec.schedulerName ?? 'default-scheduler';
     const framework = this.profiles.get(schedulerName)!;
     this.stats.attempts++;
+    if (this.retrying.delete(key)) this.stats.retries++;
     const { namespace, name, uid } = record.pod.metadata;
     // Seeding ties with the uid spreads equal-scored pods and keeps replicas deterministic.
-    const result = framework.schedulePod({ pod: record, nodes: buildNodeInfos(state, this.assumed), pods: state.pods, tieBreakSeed: uid });
+    // Pods nominated by preemption hold their room against pods of lower or equal priority.
+    const nodes = withNominatedPods(this.nodeInfos.nodes(), state, this.assumed, record);
+    // Small clusters keep the whole verdict table; large ones the best nodes (the summary counts all).
+    const maxVerdicts = nodes.length <= (this.options.fullTableMaxNodes ?? 16) ? undefined : (this.options.verdictsKept ?? 8);
+    const result = framework.schedulePod({ pod: record, nodes, pods: state.pods, tieBreakSeed: uid, maxVerdicts });
     const attempt = record.schedulingAttempts + 1;
     const meta = { source: this.source, time: new Date(this.now()).toISOString() };
     if (result.feasible && result.nodeName) {
       this.assumed.assume(record, result.nodeName);
-      await appendWithRetry(this.options.log, {
+      let retried = false;
+      const appended = await appendWithRetry(this.options.log, {
         type: 'PodBound',
-        data: { namespace, name, uid, nodeName: result.nodeName, schedulerName, attempt, verdicts: this.trim(result.verdicts, result.nodeName) },
-      }, meta);
+        data: { namespace, name, uid, nodeName: result.nodeName, schedulerName, attempt, verdicts: result.verdicts, summary: result.summary },
+      }, meta, { onRetry: () => { retried = true; this.stats.appendRetries++; } });
       this.queue.done(key);
       this.stats.bound++;
+      if (appended.duplicate && !retried) {
+        // Another replica wrote this attempt first (same Nats-Msg-Id): its decision is the one the fold judges.
+        this.stats.duplicates++;
+        this.retrying.add(key);
+        this.options.logger.info('decision superseded by another replica', { pod: key, attempt, node: result.nodeName, seq: appended.seq });
+      }
       return;
     }
     if (result.error) {
       this.stats.errors++;
+      this.retrying.add(key);
       this.options.logger.error('plugin error', { pod: key, ...result.error });
       this.queue.addBackoff(key, attempt, this.now());
       return;
     }
     this.stats.unschedulable++;
     this.queue.addUnschedulable(key, attempt, this.now(), { requeueOn: result.requeueOn });
+    if (result.nominatedNodeName) await this.preempt(record, result, result.nominatedNodeName, attempt, meta);
     await appendWithRetry(this.options.log, {
       type: 'PodSchedulingFailed',
-      data: { namespace, name, uid, schedulerName, attempt, message: result.message ?? 'no nodes available', verdicts: this.trim(result.verdicts) },
-    }, meta);
+      data: {
+        namespace,
+        name,
+        uid,
+        schedulerName,
+        attempt,
+        message: result.message ?? 'no nodes available',
+        verdicts: result.verdicts,
+        summary: result.summary,
+        // Preemption can no longer help: an earlier nomination is dropped.
+        ...(result.nominatedNodeName === '' ? { nominatedNodeName: '' } : {}),
+      },
+    }, meta, { onRetry: () => void this.stats.appendRetries++ });
   }
 
-  /** Keeps the chosen node and the best-scored alternatives, or one rejected node per distinct reason. */
-  private trim(verdicts: NodeVerdict[], chosen?: string): NodeVerdict[] {
-    const limit = this.options.verdictsKept ?? 8;
-    if (verdicts.length <= limit) return verdicts;
-    const feasible = verdicts.filter((v) => v.score !== undefined).sort((a, b) => (b.score ?? 0) - (a.score ?? 0));
-    const kept = new Map<string, NodeVerdict>();
-    const chosenVerdict = verdicts.find((v) => v.node === chosen);
-    if (chosenVerdict) kept.set(chosenVerdict.node, chosenVerdict);
-    for (const v of feasible) if (kept.size < limit) kept.set(v.node, v);
-    const seenReasons = new Set<string>();
-    for (const v of verdicts) {
-      if (kept.size >= limit) break;
-      const reason = `${v.rejectedBy}:${(v.reasons ?? []).join(',')}`;
-      if (v.rejectedBy && !seenReasons.has(reason)) {
-        seenReasons.add(reason);
-        kept.set(v.node, v);
-      }
+  /**
+   * Preemption chose `nodeName`: each victim not already terminating is deleted gracefully (reason
+   * Preempted, its own grace period), then the pod is nominated there (PodNominated; the fold records
+   * Preempted on the victims). The pod waits in the unschedulable queue until a victim is gone.
+   */
+  private async preempt(record: PodRecord, result: ScheduleResult, nodeName: string, attempt: number, meta: { source: string; time: string }): Promise<void> {
+    const state = this.options.projection.state;
+    const { namespace, name, uid } = record.pod.metadata;
+    const schedulerName = record.pod.spec.schedulerName ?? 'default-scheduler';
+    const victims = result.victims ?? [];
+    for (const victim of victims) {
+      const target = state.pods.get(victim.key);
+      if (!target || target.pod.metadata.uid !== victim.uid || target.deletion !== undefined) continue;
+      await appendWithRetry(this.options.log, {
+        type: 'PodDeletionRequested',
+        data: {
+          namespace: victim.namespace,
+          name: victim.name,
+          uid: victim.uid,
+          gracePeriodSeconds: target.pod.spec.terminationGracePeriodSeconds ?? 30,
+          reason: PREEMPTED,
+          message: `${schedulerName}: preempting to accommodate a higher priority pod`,
+        },
+      }, meta);
     }
-    return [...kept.values()];
+    await appendWithRetry(this.options.log, {
+      type: 'PodNominated',
+      data: {
+        namespace,
+        name,
+        uid,
+        nodeName,
+        schedulerName,
+        attempt,
+        victims: victims.map((victim) => ({ namespace: victim.namespace, name: victim.name, uid: victim.uid })),
+        message: result.message ?? '',
+      },
+    }, meta);
+    this.options.logger.info('preempting', { pod: record.key, node: nodeName, victims: victims.map((victim) => victim.key) });
+  }
+
+  /**
+   * One of our bindings lost: the fold rejected it because another binding took the pod (AlreadyBound)
+   * or the room on the node first. Counted, logged with the winner, and the pod is retried.
+   */
+  private bindingLost(pod: PodRecord, nodeName: string): void {
+    this.stats.conflicts++;
+    this.retrying.add(pod.key);
+    const rejection = pod.lastBindingRejection;
+    const boundTo = pod.nodeName;
+    // The pod itself went elsewhere (or to the same node) first; otherwise the last binding onto that node took the room.
+    const last = this.lastBindingOn.get(boundTo ?? nodeName);
+    const winner =
+      boundTo !== undefined
+        ? { pod: pod.key, node: boundTo, seq: pod.boundSeq, ...(last?.pod === pod.key ? { by: last.source } : {}) }
+        : last !== undefined
+          ? { pod: last.pod, node: nodeName, seq: last.seq, by: last.source }
+          : undefined;
+    this.options.logger.info('binding conflict', {
+      pod: pod.key,
+      node: nodeName,
+      reason: rejection?.reason,
+      message: rejection?.message,
+      winner,
+      conflicts: this.stats.conflicts,
+    });
   }
 }

@@ -3,7 +3,7 @@ import { MemoryEventLog, type EventLog } from '@flotilla/eventlog';
 import { envelope, msgIdFor, subjectFor, type DomainEvent } from '@flotilla/events';
 import { DEFAULT_PROFILE } from '@flotilla/scheduling';
 import { LiveProjection, createLogger } from '@flotilla/service-kit';
-import { nodeRegistered, podCreated } from '@flotilla/state/testing';
+import { nodeRegistered, podBound, podCreated, podDeleted } from '@flotilla/state/testing';
 import { waitFor } from '@flotilla/testkit';
 import { SchedulerLoop } from './scheduler-loop.ts';
 
@@ -58,7 +58,9 @@ describe('SchedulerLoop', () => {
     running.push(loop);
     await waitFor(async () => (await eventsOfType(log, 'PodSchedulingFailed')).length === 1, 2000);
     const [failed] = await eventsOfType(log, 'PodSchedulingFailed');
-    expect(failed?.data.message).toBe('0/2 nodes are available: 1 Insufficient cpu, 1 node(s) had untolerated taint {dedicated: gpu}.');
+    expect(failed?.data.message).toBe(
+      '0/2 nodes are available: 1 Insufficient cpu, 1 node(s) had untolerated taint {dedicated: gpu}. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.',
+    );
     expect(loop.queueStats().unschedulable).toBe(1);
 
     await append(log, nodeRegistered({ name: 'n3', cpu: '4', podCIDR: null }));
@@ -89,5 +91,47 @@ describe('SchedulerLoop', () => {
     expect(new Set(attempts).size).toBe(attempts.length);
     // Both replicas' folds agree.
     for (const [key, record] of a.projection.state.pods) expect(b.projection.state.pods.get(key)?.nodeName).toBe(record.nodeName);
+  });
+
+  it('preempts: evicts the fewest lower-priority pods gracefully, nominates the pod, and binds it once they are gone', async () => {
+    const log = new MemoryEventLog();
+    await append(log, nodeRegistered({ name: 'n1', cpu: '2', podCIDR: null }));
+    for (const name of ['low-a', 'low-b']) {
+      await append(log, podCreated({ name, cpu: '1', priorityClassName: 'low-priority', terminationGracePeriodSeconds: 7 }));
+      await append(log, podBound({ name, nodeName: 'n1' }));
+    }
+    const { loop, projection } = await startScheduler(log);
+    running.push(loop);
+    await append(log, podCreated({ name: 'high', cpu: '1', priorityClassName: 'high-priority' }));
+    await waitFor(() => projection.state.pods.get('default/high')?.pod.status?.nominatedNodeName === 'n1', 2000);
+
+    const deletions = await eventsOfType(log, 'PodDeletionRequested');
+    expect(deletions).toHaveLength(1);
+    const victim = deletions[0]!.data;
+    expect(victim).toMatchObject({ gracePeriodSeconds: 7, reason: 'Preempted', message: 'default-scheduler: preempting to accommodate a higher priority pod' });
+    const [nominated] = await eventsOfType(log, 'PodNominated');
+    expect(nominated?.data).toMatchObject({ name: 'high', nodeName: 'n1', attempt: 1, victims: [{ namespace: 'default', name: victim.name, uid: victim.uid }] });
+    const [failed] = await eventsOfType(log, 'PodSchedulingFailed');
+    expect(failed?.data).toMatchObject({ name: 'high', attempt: 1, message: '0/1 nodes are available: 1 Insufficient cpu.' });
+    expect(failed?.data).not.toHaveProperty('nominatedNodeName');
+    const victimRecord = projection.state.pods.get(`default/${String(victim.name)}`)!;
+    expect(victimRecord.pod.status?.conditions?.find((c) => c.type === 'DisruptionTarget')).toMatchObject({ status: 'True', reason: 'PreemptionByScheduler' });
+    expect(projection.state.events.filter((e) => e.reason === 'Preempted').map((e) => [e.involvedObject.name, e.message])).toEqual([
+      [victim.name, `Preempted by pod uid-high on node n1`],
+    ]);
+
+    // A low-priority pod arriving now must not take the room being freed for the nominated pod.
+    await append(log, podCreated({ name: 'low-c', cpu: '1', priorityClassName: 'low-priority' }));
+    await waitFor(() => projection.state.pods.get('default/low-c')?.unschedulableMessage !== undefined, 2000);
+
+    // The victim's node stops it and the pod object goes; the nominated pod then takes its place.
+    await append(log, podDeleted({ name: String(victim.name), uid: String(victim.uid) }));
+    await waitFor(() => projection.state.pods.get('default/high')?.nodeName === 'n1', 5000);
+    const high = projection.state.pods.get('default/high')!;
+    expect(high.pod.status).not.toHaveProperty('nominatedNodeName');
+    expect(projection.state.pods.get('default/low-c')?.nodeName).toBeUndefined();
+    expect(projection.state.nodes.get('n1')?.requested.cpu).toBe(2000);
+    // One preemption only: no second victim while the first was terminating.
+    expect(await eventsOfType(log, 'PodDeletionRequested')).toHaveLength(1);
   });
 });

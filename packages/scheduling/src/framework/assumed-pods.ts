@@ -39,6 +39,20 @@ interface MutableNodeSums {
 export class AssumedPods {
   readonly #pods = new Map<string, AssumedPod>();
   readonly #nodes = new Map<string, MutableNodeSums>();
+  readonly #listeners: Array<(nodeName: string) => void> = [];
+
+  /** Calls `listener` with the node's name whenever an assumption onto that node is added or dropped. */
+  onNodeChanged(listener: (nodeName: string) => void): () => void {
+    this.#listeners.push(listener);
+    return () => {
+      const index = this.#listeners.indexOf(listener);
+      if (index >= 0) this.#listeners.splice(index, 1);
+    };
+  }
+
+  #changed(nodeName: string): void {
+    for (const listener of this.#listeners) listener(nodeName);
+  }
 
   /** Records the pod as placed on nodeName (replacing an earlier assumption for the same pod). */
   assume(pod: PodRecord, nodeName: string): AssumedPod {
@@ -62,6 +76,7 @@ export class AssumedPods {
     addResources(sums.nonZeroRequested, assumed.nonZeroRequest);
     for (const port of assumed.hostPorts) sums.hostPorts.set(port, (sums.hostPorts.get(port) ?? 0) + 1);
     sums.pods.set(pod.key, assumed);
+    this.#changed(nodeName);
     return assumed;
   }
 
@@ -85,6 +100,7 @@ export class AssumedPods {
         }
       }
     }
+    this.#changed(assumed.nodeName);
     return true;
   }
 

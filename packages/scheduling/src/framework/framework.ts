@@ -1,14 +1,16 @@
 import { z } from 'zod';
 import type { FieldError } from '@flotilla/model';
-import type { NodeVerdict } from '@flotilla/events';
+import type { NodeVerdict, PluginScore, SchedulingSummary } from '@flotilla/events';
 import type { PodRecord } from '@flotilla/state';
 import { IN_TREE_REGISTRY } from '../plugins/in-tree-registry.ts';
 import { NO_NODES_AVAILABLE_MESSAGE, unschedulableMessage } from '../unschedulable-message.ts';
 import { CLUSTER_PODS, CycleState } from './cycle-state.ts';
+import { filteredNodeStatuses, nominationFields, requeueAfterPostFilter, runFilterPlugins, runPostFilterPlugins } from './post-filter.ts';
+import type { PreemptionVictim } from './post-filter.ts';
 import { parseProfile, ProfileValidationError, zodFieldErrors } from './profile.ts';
 import type { Profile } from './profile.ts';
 import type { Registry } from './registry.ts';
-import { isRejected, statusMessage, unresolvable, unschedulable, withPlugin } from './status.ts';
+import { isRejected, statusMessage, unresolvable, withPlugin } from './status.ts';
 import type { Status } from './status.ts';
 import {
   CLUSTER_EVENTS,
@@ -30,6 +32,7 @@ import type {
   BindPlugin,
   ClusterEvent,
   FilterPlugin,
+  FrameworkHandle,
   NodeInfo,
   NodeScore,
   PermitPlugin,
@@ -50,10 +53,13 @@ export interface ScheduleResult {
   feasible: boolean;
   nodeName?: string;
   /**
-   * One verdict per node, in the order the nodes were given: the rejecting plugin and its reasons,
-   * or the total weighted score and the weighted score per plugin. The service trims them.
+   * One verdict per evaluated node, in the order the nodes were given: the rejecting plugin and its
+   * reasons, or the total weighted score with each score plugin's raw, normalised and weighted score.
+   * With `maxVerdicts`, only the chosen node, the best alternatives and one node per distinct rejection.
    */
   verdicts: NodeVerdict[];
+  /** Counts that survive trimming: nodes, evaluated, feasible, rejections by text. */
+  summary: SchedulingSummary;
   /** When not feasible: kube-scheduler's `0/N nodes are available: ...` (or the error text). */
   message?: string;
   /** A plugin failed (code Error): retry through backoff, not the unschedulable queue. */
@@ -65,6 +71,13 @@ export interface ScheduleResult {
   /** Nodes Filter ran on, and how many passed. */
   evaluatedNodes: number;
   feasibleNodes: number;
+  /**
+   * When not feasible, what PostFilter (preemption) decided for the pod's nomination: undefined
+   * leaves status.nominatedNodeName as it is, '' clears it, a node name nominates the pod there.
+   */
+  nominatedNodeName?: string;
+  /** With a nomination: the pods to evict (gracefully) from that node first, highest priority first. */
+  victims?: PreemptionVictim[];
 }
 
 export interface ScheduleInput {
@@ -81,6 +94,39 @@ export interface ScheduleInput {
    * lowest with the seed wins (pass e.g. the pod uid so replicas and pods spread over equal nodes).
    */
   tieBreakSeed?: string;
+  /**
+   * Filter every node instead of stopping once percentageOfNodesToScore of them passed (a plan, an
+   * explanation). The round-robin start of the sampled search is neither used nor advanced.
+   */
+  evaluateAllNodes?: boolean;
+  /**
+   * Build at most this many verdicts: the chosen node, then the best-scored alternatives, then one
+   * rejected node per distinct rejection. Undefined: a verdict for every evaluated node.
+   */
+  maxVerdicts?: number;
+}
+
+/** Below this many nodes every node is searched; above it the search never stops before this many feasible nodes. */
+export const MIN_FEASIBLE_NODES_TO_FIND = 100;
+/** The adaptive percentage never goes below this. */
+export const MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5;
+const BASE_PERCENTAGE_OF_NODES_TO_SCORE = 50;
+
+/**
+ * kube-scheduler's numFeasibleNodesToFind: how many feasible nodes end the Filter search. Clusters
+ * under 100 nodes: all. Otherwise `percentage` % of the nodes (0 or undefined: adaptive,
+ * `50 - nodes/125`, at least 5 %), but never fewer than 100.
+ */
+export function numFeasibleNodesToFind(percentage: number | undefined, numAllNodes: number): number {
+  if (numAllNodes < MIN_FEASIBLE_NODES_TO_FIND) return numAllNodes;
+  let adaptive = percentage ?? 0;
+  if (adaptive >= 100) return numAllNodes;
+  if (adaptive <= 0) {
+    adaptive = BASE_PERCENTAGE_OF_NODES_TO_SCORE - Math.trunc(numAllNodes / 125);
+    if (adaptive < MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND) adaptive = MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND;
+  }
+  const numNodes = Math.trunc((numAllNodes * adaptive) / 100);
+  return numNodes < MIN_FEASIBLE_NODES_TO_FIND ? MIN_FEASIBLE_NODES_TO_FIND : numNodes;
 }
 
 export interface Framework {
@@ -99,6 +145,10 @@ export interface Framework {
   plugin(name: string): AnyPlugin | undefined;
   /** The cluster events that may undo rejections by these plugins (all events for a plugin that does not say). */
   requeueEventsFor(pluginNames: Iterable<string>): ClusterEvent[];
+  /**
+   * Runs one scheduling cycle. The sampled Filter search starts where the previous call stopped
+   * (round robin over the node list), so the result depends on the sequence of calls, deterministically.
+   */
   schedulePod(input: ScheduleInput): ScheduleResult;
 }
 
@@ -125,7 +175,12 @@ export function createFramework(profileInput: Profile, registry: Registry = IN_T
     throw cause;
   }
   const errors: FieldError[] = [];
-  const handle = { schedulerName: profile.schedulerName };
+  // Plugins get the handle before the Filter plugins exist; preemption calls back into them later.
+  let handleFilterPlugins: readonly FilterPlugin[] = [];
+  const handle: FrameworkHandle = {
+    schedulerName: profile.schedulerName,
+    runFilterPlugins: (state, pod, node) => runFilterPlugins(handleFilterPlugins, state, pod, node),
+  };
   const argsByName = new Map<string, { args: unknown; index: number }>();
   profile.pluginConfig.forEach((config, index) => {
     if (!registry.has(config.name)) {
@@ -180,6 +235,7 @@ export function createFramework(profileInput: Profile, registry: Registry = IN_T
 
   const { plugins } = profile;
   const filterPlugins = resolve(plugins.filter, 'Filter', 'filter', isFilterPlugin);
+  handleFilterPlugins = filterPlugins;
   const preFilterPlugins =
     plugins.preFilter !== undefined
       ? resolve(plugins.preFilter, 'PreFilter', 'preFilter', isPreFilterPlugin)
@@ -238,6 +294,8 @@ class FrameworkImpl implements Framework {
   readonly preBindPlugins: readonly PreBindPlugin[];
   readonly bindPlugins: readonly BindPlugin[];
   readonly postBindPlugins: readonly PostBindPlugin[];
+  /** Where the next sampled Filter search starts (kube-scheduler's nextStartNodeIndex). */
+  readonly #cursor = { next: 0 };
 
   constructor(
     readonly profile: Profile,
@@ -271,7 +329,15 @@ class FrameworkImpl implements Framework {
   }
 
   schedulePod(input: ScheduleInput): ScheduleResult {
-    return runSchedulingCycle(this, input);
+    // kube-scheduler's evaluateNominatedNode: a pod preemption made room for tries that node first,
+    // alone (no PostFilter); only if it does not fit there is the whole cluster searched.
+    const nominated = input.pod.pod.status?.nominatedNodeName;
+    const node = nominated ? input.nodes.find((candidate) => candidate.name === nominated) : undefined;
+    if (node !== undefined) {
+      const result = runSchedulingCycle(this, { ...input, nodes: [node], evaluateAllNodes: true }, this.#cursor, { postFilter: false });
+      if (result.feasible) return result;
+    }
+    return runSchedulingCycle(this, input, this.#cursor);
   }
 }
 
@@ -286,6 +352,7 @@ function errorResult(plugin: string, extensionPoint: ExtensionPoint, status: Sta
   return {
     feasible: false,
     verdicts,
+    summary: { evaluated: 0, feasible: 0, rejectedBy: {} },
     message,
     error: { plugin, extensionPoint, message },
     unschedulablePlugins: [],
@@ -303,12 +370,24 @@ function rejectionVerdict(node: string, status: Status): NodeVerdict {
   return { node, rejectedBy: status.plugin ?? 'unknown', reasons: [...status.reasons] };
 }
 
-function runSchedulingCycle(framework: Framework, { pod, nodes, tieBreakSeed, pods }: ScheduleInput): ScheduleResult {
+/** How a rejection reads in a verdict table and in `summary.rejectedBy`: `Plugin: reason, reason`. */
+export function rejectionText(verdict: { rejectedBy?: string | undefined; reasons?: readonly string[] | undefined }): string {
+  const reasons = verdict.reasons ?? [];
+  return reasons.length === 0 ? (verdict.rejectedBy ?? 'unknown') : `${verdict.rejectedBy ?? 'unknown'}: ${reasons.join(', ')}`;
+}
+
+function statusText(status: Status): string {
+  return rejectionText({ rejectedBy: status.plugin ?? 'unknown', reasons: status.reasons });
+}
+
+function runSchedulingCycle(framework: Framework, input: ScheduleInput, cursor: { next: number }, options = { postFilter: true }): ScheduleResult {
+  const { pod, nodes, tieBreakSeed, pods, maxVerdicts } = input;
   const total = nodes.length;
   if (total === 0) {
     return {
       feasible: false,
       verdicts: [],
+      summary: { nodes: 0, evaluated: 0, feasible: 0, rejectedBy: {} },
       message: NO_NODES_AVAILABLE_MESSAGE,
       unschedulablePlugins: [],
       requeueOn: ['NodeAdded'],
@@ -328,7 +407,7 @@ function runSchedulingCycle(framework: Framework, { pod, nodes, tieBreakSeed, po
       state.skipFilterPlugins.add(plugin.name);
       continue;
     }
-    if (isRejected(status)) return rejectedInPreFilter(framework, nodes, withPlugin(status, plugin.name), [plugin.name]);
+    if (isRejected(status)) return rejectedInPreFilter(framework, nodes, withPlugin(status, plugin.name), [plugin.name], maxVerdicts, options.postFilter ? { state, pod } : undefined);
     if (status.code !== 'Success') return errorResult(plugin.name, 'PreFilter', status);
     if (nodeNames !== undefined) {
       narrowedBy.push(plugin.name);
@@ -338,28 +417,35 @@ function runSchedulingCycle(framework: Framework, { pod, nodes, tieBreakSeed, po
           narrowedBy.length === 1
             ? `node(s) didn't satisfy plugin ${narrowedBy[0]}`
             : `node(s) didn't satisfy plugin(s) [${[...narrowedBy].sort().join(' ')}] simultaneously`;
-        return rejectedInPreFilter(framework, nodes, unschedulable(narrowedBy.join(','), reason), narrowedBy);
+        // As kube-scheduler: nodes a PreFilter ruled out are unresolvable (preemption cannot help).
+        return rejectedInPreFilter(framework, nodes, unresolvable(narrowedBy.join(','), reason), narrowedBy, maxVerdicts, options.postFilter ? { state, pod } : undefined);
       }
     }
   }
 
-  // Filter: every node (sampling, percentageOfNodesToScore, would bound this loop); the first
-  // plugin that rejects a node is the one reported for it, as in kube-scheduler.
-  const verdicts: NodeVerdict[] = new Array<NodeVerdict>(total);
+  // Filter, sampled as kube-scheduler does (percentageOfNodesToScore): starting where the previous
+  // cycle stopped, nodes are filtered until enough of them passed. The first plugin that rejects a
+  // node is the one reported for it, as in kube-scheduler.
+  const filterPlugins = framework.filterPlugins.filter((plugin) => !state.skipFilterPlugins.has(plugin.name));
+  const toFind = input.evaluateAllNodes ? total : numFeasibleNodesToFind(framework.profile.percentageOfNodesToScore, total);
+  const start = input.evaluateAllNodes ? 0 : cursor.next % total;
   const feasible: NodeInfo[] = [];
   const feasibleIndex: number[] = [];
+  const rejectedIndex: number[] = [];
   const rejections: Status[] = [];
   const rejectingPlugins = new Set<string>();
   const outsideReason = `node(s) didn't satisfy plugin(s) [${[...narrowedBy].sort().join(' ')}]`;
-  for (let i = 0; i < total; i += 1) {
+  let processed = 0;
+  for (; processed < total && feasible.length < toFind; processed += 1) {
+    let i = start + processed;
+    if (i >= total) i -= total;
     const node = nodes[i]!;
     let status: Status | undefined;
     if (allowed !== undefined && !allowed.has(node.name)) {
       status = unresolvable(narrowedBy.join(','), outsideReason);
       for (const name of narrowedBy) rejectingPlugins.add(name);
     } else {
-      for (const plugin of framework.filterPlugins) {
-        if (state.skipFilterPlugins.has(plugin.name)) continue;
+      for (const plugin of filterPlugins) {
         const result = plugin.filter(state, pod, node);
         if (result.code === 'Success') continue;
         if (!isRejected(result)) return errorResult(plugin.name, 'Filter', result);
@@ -373,20 +459,27 @@ function runSchedulingCycle(framework: Framework, { pod, nodes, tieBreakSeed, po
       feasibleIndex.push(i);
     } else {
       rejections.push(status);
-      verdicts[i] = rejectionVerdict(node.name, status);
+      rejectedIndex.push(i);
     }
   }
+  if (!input.evaluateAllNodes) cursor.next = (start + processed) % total;
+  const summary = filterSummary(total, processed, feasible.length, rejections);
+  const rejected = { index: rejectedIndex, statuses: rejections };
 
   if (feasible.length === 0) {
     const unschedulablePlugins = [...rejectingPlugins].sort();
+    // PostFilter (preemption): only when no node passed Filter.
+    const post = options.postFilter ? runPostFilterPlugins(framework.postFilterPlugins, state, pod, filteredNodeStatuses(nodes, rejected), nodes) : {};
     return {
       feasible: false,
-      verdicts,
-      message: unschedulableMessage(total, rejections),
+      verdicts: buildVerdicts(nodes, rejected, undefined, maxVerdicts),
+      summary,
+      message: unschedulableMessage(total, rejections, { postFilterMessage: post.message }),
       unschedulablePlugins,
-      requeueOn: framework.requeueEventsFor(unschedulablePlugins),
-      evaluatedNodes: total,
+      requeueOn: requeueAfterPostFilter(framework.requeueEventsFor(unschedulablePlugins), post),
+      evaluatedNodes: processed,
       feasibleNodes: 0,
+      ...nominationFields(post),
     };
   }
 
@@ -397,79 +490,216 @@ function runSchedulingCycle(framework: Framework, { pod, nodes, tieBreakSeed, po
     if (status.code === 'Skip') state.skipScorePlugins.add(plugin.name);
     else if (status.code !== 'Success') return errorResult(plugin.name, 'PreScore', status);
   }
-  const totals = new Array<number>(feasible.length).fill(0);
-  const perPlugin: Array<Record<string, number>> = feasible.map(() => ({}));
+  const count = feasible.length;
+  const totals = new Float64Array(count);
+  const runs: ScoreRun[] = [];
   for (const { plugin, weight } of framework.scorePlugins) {
     if (state.skipScorePlugins.has(plugin.name)) continue;
-    const scores: NodeScore[] = new Array<NodeScore>(feasible.length);
-    for (let j = 0; j < feasible.length; j += 1) {
+    const raw = new Float64Array(count);
+    const scores: NodeScore[] = new Array<NodeScore>(count);
+    for (let j = 0; j < count; j += 1) {
       const node = feasible[j]!;
       const { score, status } = plugin.score(state, pod, node);
       if (status.code !== 'Success') return errorResult(plugin.name, 'Score', status);
+      raw[j] = score;
       scores[j] = { name: node.name, score };
     }
     if (plugin.normalizeScores !== undefined) {
       const status = plugin.normalizeScores(state, pod, scores);
       if (status.code !== 'Success') return errorResult(plugin.name, 'NormalizeScore', status);
     }
-    for (let j = 0; j < scores.length; j += 1) {
+    for (let j = 0; j < count; j += 1) {
       const { score } = scores[j]!;
       if (!Number.isFinite(score) || score < MIN_NODE_SCORE || score > MAX_NODE_SCORE) {
         return errorResult(plugin.name, 'Score', `invalid score ${score} for node ${JSON.stringify(scores[j]!.name)}, it should be in the range [${MIN_NODE_SCORE}, ${MAX_NODE_SCORE}] after normalizing`);
       }
-      const weighted = score * weight;
-      totals[j]! += weighted;
-      perPlugin[j]![plugin.name] = weighted;
+      totals[j]! += score * weight;
     }
+    runs.push({ name: plugin.name, weight, raw, scores });
   }
 
+  const tie = new TieBreaker(tieBreakSeed);
   let best = 0;
-  for (let j = 1; j < feasible.length; j += 1) {
-    if (totals[j]! > totals[best]! || (totals[j] === totals[best] && winsTie(feasible[j]!.name, feasible[best]!.name, tieBreakSeed))) best = j;
+  for (let j = 1; j < count; j += 1) {
+    if (totals[j]! > totals[best]! || (totals[j] === totals[best] && tie.wins(feasible[j]!.name, feasible[best]!.name))) best = j;
   }
-  for (let j = 0; j < feasible.length; j += 1) {
-    verdicts[feasibleIndex[j]!] = { node: feasible[j]!.name, score: totals[j]!, scores: perPlugin[j]! };
-  }
+  const scored: Scored = { nodes: feasible, index: feasibleIndex, totals, runs, best };
   return {
     feasible: true,
     nodeName: feasible[best]!.name,
-    verdicts,
+    verdicts: buildVerdicts(nodes, rejected, scored, maxVerdicts),
+    summary,
     unschedulablePlugins: [...rejectingPlugins].sort(),
     requeueOn: [],
-    evaluatedNodes: total,
-    feasibleNodes: feasible.length,
+    evaluatedNodes: processed,
+    feasibleNodes: count,
   };
 }
 
-function rejectedInPreFilter(framework: Framework, nodes: readonly NodeInfo[], status: Status, plugins: string[]): ScheduleResult {
+/** One score plugin's run over the feasible nodes: raw scores, and the normalised ones (in `scores`). */
+interface ScoreRun {
+  name: string;
+  weight: number;
+  raw: Float64Array;
+  scores: NodeScore[];
+}
+
+interface Scored {
+  nodes: readonly NodeInfo[];
+  /** Position of each feasible node in the input's node list. */
+  index: readonly number[];
+  totals: Float64Array;
+  runs: readonly ScoreRun[];
+  best: number;
+}
+
+interface Rejected {
+  index: readonly number[];
+  statuses: readonly Status[];
+}
+
+function filterSummary(nodes: number, evaluated: number, feasible: number, rejections: readonly Status[]): SchedulingSummary {
+  // Counted per plugin, then per reason, so that the common single-reason rejection builds no string.
+  const counts = new Map<string, Map<string, number>>();
+  for (const status of rejections) {
+    const plugin = status.plugin ?? 'unknown';
+    let byReason = counts.get(plugin);
+    if (byReason === undefined) counts.set(plugin, (byReason = new Map()));
+    const reasons = status.reasons.length === 1 ? status.reasons[0]! : status.reasons.join(', ');
+    byReason.set(reasons, (byReason.get(reasons) ?? 0) + 1);
+  }
+  const rejectedBy: Record<string, number> = {};
+  for (const [plugin, byReason] of counts) {
+    for (const [reasons, count] of byReason) rejectedBy[reasons === '' ? plugin : `${plugin}: ${reasons}`] = count;
+  }
+  return { nodes, evaluated, feasible, rejectedBy };
+}
+
+function scoredVerdict(scored: Scored, j: number): NodeVerdict {
+  const scores: Record<string, number> = {};
+  const plugins: Record<string, PluginScore> = {};
+  for (const run of scored.runs) {
+    const normalized = run.scores[j]!.score;
+    const weighted = normalized * run.weight;
+    scores[run.name] = weighted;
+    plugins[run.name] = { raw: run.raw[j]!, normalized, weighted };
+  }
+  return { node: scored.nodes[j]!.name, score: scored.totals[j]!, scores, plugins };
+}
+
+/**
+ * Verdicts for the evaluated nodes: all of them in the order the nodes were given, or (maxVerdicts)
+ * the chosen node, the best alternatives by total score (then name), and one node per distinct
+ * rejection, without sorting every feasible node.
+ */
+function buildVerdicts(nodes: readonly NodeInfo[], rejected: Rejected, scored: Scored | undefined, maxVerdicts: number | undefined): NodeVerdict[] {
+  if (maxVerdicts === undefined) {
+    const entries: Array<{ index: number; verdict: NodeVerdict }> = [];
+    rejected.index.forEach((index, k) => entries.push({ index, verdict: rejectionVerdict(nodes[index]!.name, rejected.statuses[k]!) }));
+    scored?.index.forEach((index, j) => entries.push({ index, verdict: scoredVerdict(scored, j) }));
+    entries.sort((a, b) => a.index - b.index);
+    return entries.map((entry) => entry.verdict);
+  }
+  const out: NodeVerdict[] = [];
+  if (maxVerdicts <= 0) return out;
+  if (scored !== undefined) {
+    const { totals, best } = scored;
+    const name = (j: number): string => scored.nodes[j]!.name;
+    const better = (a: number, b: number): boolean => totals[a]! > totals[b]! || (totals[a] === totals[b] && name(a) < name(b));
+    // The best alternatives, kept sorted in a small array: O(feasible × maxVerdicts) at worst.
+    const top: number[] = [];
+    const room = maxVerdicts - 1;
+    for (let j = 0; j < totals.length && room > 0; j += 1) {
+      if (j === best) continue;
+      if (top.length === room && !better(j, top[top.length - 1]!)) continue;
+      let at = top.length;
+      while (at > 0 && better(j, top[at - 1]!)) at -= 1;
+      top.splice(at, 0, j);
+      if (top.length > room) top.pop();
+    }
+    out.push(scoredVerdict(scored, best));
+    for (const j of top) out.push(scoredVerdict(scored, j));
+  }
+  const seen = new Set<string>();
+  for (let k = 0; k < rejected.statuses.length && out.length < maxVerdicts; k += 1) {
+    const status = rejected.statuses[k]!;
+    const text = statusText(status);
+    if (seen.has(text)) continue;
+    seen.add(text);
+    out.push(rejectionVerdict(nodes[rejected.index[k]!]!.name, status));
+  }
+  return out;
+}
+
+function rejectedInPreFilter(
+  framework: Framework,
+  nodes: readonly NodeInfo[],
+  status: Status,
+  plugins: string[],
+  maxVerdicts: number | undefined,
+  postFilter?: { state: CycleState; pod: PodRecord },
+): ScheduleResult {
   const unschedulablePlugins = [...plugins].sort();
+  // PostFilter runs here too, as in kube-scheduler: every node carries the PreFilter's status.
+  const post =
+    postFilter === undefined
+      ? {}
+      : runPostFilterPlugins(framework.postFilterPlugins, postFilter.state, postFilter.pod, new Map(nodes.map((node) => [node.name, status])), nodes);
+  const shown = maxVerdicts === undefined ? nodes : nodes.slice(0, Math.min(1, maxVerdicts));
   return {
     feasible: false,
-    verdicts: nodes.map((node) => rejectionVerdict(node.name, status)),
-    message: unschedulableMessage(nodes.length, [], { preFilterMessage: statusMessage(status) }),
+    verdicts: shown.map((node) => rejectionVerdict(node.name, status)),
+    // No node was filtered: the PreFilter rejection stands for every node.
+    summary: { nodes: nodes.length, evaluated: 0, feasible: 0, rejectedBy: { [statusText(status)]: nodes.length } },
+    message: unschedulableMessage(nodes.length, [], { preFilterMessage: statusMessage(status), postFilterMessage: post.message }),
     unschedulablePlugins,
-    requeueOn: framework.requeueEventsFor(unschedulablePlugins),
+    requeueOn: requeueAfterPostFilter(framework.requeueEventsFor(unschedulablePlugins), post),
     evaluatedNodes: 0,
     feasibleNodes: 0,
+    ...nominationFields(post),
   };
 }
 
-/** 32-bit FNV-1a: a stable, dependency-free hash for seeded tie-breaking. */
-function fnv1a(text: string): number {
-  let hash = 0x811c9dc5;
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+/** 32-bit FNV-1a over `text`, continuing from `hash`: a stable, dependency-free hash for seeded tie-breaking. */
+function fnv1a(text: string, hash = FNV_OFFSET): number {
   for (let i = 0; i < text.length; i += 1) {
     hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
+    hash = Math.imul(hash, FNV_PRIME);
   }
   return hash >>> 0;
 }
 
-/** Whether `candidate` beats `current` among nodes with the same total score. */
-function winsTie(candidate: string, current: string, seed: string | undefined): boolean {
-  if (seed !== undefined) {
-    const a = fnv1a(`${seed}\u0000${candidate}`);
-    const b = fnv1a(`${seed}\u0000${current}`);
-    if (a !== b) return a < b;
+/**
+ * Whether `candidate` beats `current` among nodes with the same total score: without a seed the
+ * lower name wins; with one, the lower FNV-1a of `${seed}\0${name}` (then the lower name). The
+ * seed's prefix is hashed once per cycle.
+ */
+class TieBreaker {
+  readonly #prefix: number | undefined;
+  #lastName: string | undefined;
+  #lastHash = 0;
+
+  constructor(seed: string | undefined) {
+    this.#prefix = seed === undefined ? undefined : fnv1a(`${seed}\u0000`);
   }
-  return candidate < current;
+
+  #hash(name: string): number {
+    if (name === this.#lastName) return this.#lastHash;
+    const hash = fnv1a(name, this.#prefix);
+    this.#lastName = name;
+    this.#lastHash = hash;
+    return hash;
+  }
+
+  wins(candidate: string, current: string): boolean {
+    if (this.#prefix !== undefined) {
+      const b = this.#hash(current);
+      const a = fnv1a(candidate, this.#prefix);
+      if (a !== b) return a < b;
+    }
+    return candidate < current;
+  }
 }

@@ -35,15 +35,35 @@ describe('schedulePod with the default profile', () => {
     );
     // node-c: TaintToleration 1 intolerable PreferNoSchedule taint -> 0 (x3); fit: cpu 50, memory 87 -> 68.
     // node-d: TaintToleration 100 (x3 = 300); fit: cpu 25, memory (8Gi - 1Gi - 200Mi non-zero of `small`) 85 -> 55.
+    // BalancedAllocation (real requests): node-c cpu 0.5, memory 0.125 -> 81; node-d cpu 0.75, memory 0.125 -> 68.
     expect(result).toEqual({
       feasible: true,
       nodeName: 'node-d',
       verdicts: [
         { node: 'node-a', rejectedBy: 'TaintToleration', reasons: ['node(s) had untolerated taint {dedicated: gpu}'] },
         { node: 'node-b', rejectedBy: 'NodeResourcesFit', reasons: ['Insufficient cpu'] },
-        { node: 'node-c', score: 68, scores: { TaintToleration: 0, NodeResourcesFit: 68 } },
-        { node: 'node-d', score: 355, scores: { TaintToleration: 300, NodeResourcesFit: 55 } },
+        {
+          node: 'node-c',
+          score: 149,
+          scores: { TaintToleration: 0, NodeResourcesFit: 68, NodeResourcesBalancedAllocation: 81 },
+          plugins: {
+            TaintToleration: { raw: 1, normalized: 0, weighted: 0 },
+            NodeResourcesFit: { raw: 68, normalized: 68, weighted: 68 },
+            NodeResourcesBalancedAllocation: { raw: 81, normalized: 81, weighted: 81 },
+          },
+        },
+        {
+          node: 'node-d',
+          score: 423,
+          scores: { TaintToleration: 300, NodeResourcesFit: 55, NodeResourcesBalancedAllocation: 68 },
+          plugins: {
+            TaintToleration: { raw: 0, normalized: 100, weighted: 300 },
+            NodeResourcesFit: { raw: 55, normalized: 55, weighted: 55 },
+            NodeResourcesBalancedAllocation: { raw: 68, normalized: 68, weighted: 68 },
+          },
+        },
       ],
+      summary: { nodes: 4, evaluated: 4, feasible: 2, rejectedBy: { 'TaintToleration: node(s) had untolerated taint {dedicated: gpu}': 1, 'NodeResourcesFit: Insufficient cpu': 1 } },
       unschedulablePlugins: ['NodeResourcesFit', 'TaintToleration'],
       requeueOn: [],
       evaluatedNodes: 4,
@@ -64,7 +84,10 @@ describe('schedulePod with the default profile', () => {
     );
     expect(result.feasible).toBe(false);
     expect(result.nodeName).toBeUndefined();
-    expect(result.message).toBe('0/3 nodes are available: 1 node(s) had untolerated taint {k: v}, 2 Insufficient cpu.');
+    // n1 and n2 (1 CPU) can never hold 2 CPU, n3 has a taint: DefaultPreemption cannot help anywhere.
+    expect(result.message).toBe(
+      '0/3 nodes are available: 1 node(s) had untolerated taint {k: v}, 2 Insufficient cpu. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.',
+    );
     expect(result.verdicts).toEqual([
       { node: 'n1', rejectedBy: 'NodeResourcesFit', reasons: ['Insufficient cpu'] },
       { node: 'n2', rejectedBy: 'NodeResourcesFit', reasons: ['Insufficient cpu'] },
@@ -82,7 +105,7 @@ describe('schedulePod with the default profile', () => {
       { cpu: '100', nodeSelector: { disk: 'ssd' } },
     );
     expect(result.verdicts).toEqual([{ node: 'n1', rejectedBy: 'NodeUnschedulable', reasons: ['node(s) were unschedulable'] }]);
-    expect(result.message).toBe('0/1 nodes are available: 1 node(s) were unschedulable.');
+    expect(result.message).toBe('0/1 nodes are available: 1 node(s) were unschedulable. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.');
     expect(result.requeueOn).toEqual(['NodeAdded', 'NodeUpdated']);
   });
 
@@ -101,8 +124,20 @@ describe('schedulePod with the default profile', () => {
 
   it('scores a single feasible node too, so that its verdict explains itself', () => {
     const result = run([{ name: 'only' }], [], { cpu: '1', memory: '1Gi' });
-    // fit: cpu (4000-1000)*100/4000 = 75, memory 7Gi/8Gi = 87 -> 81; no taints -> 100 x 3.
-    expect(result.verdicts).toEqual([{ node: 'only', score: 381, scores: { TaintToleration: 300, NodeResourcesFit: 81 } }]);
+    // fit: cpu (4000-1000)*100/4000 = 75, memory 7Gi/8Gi = 87 -> 81; no taints -> 100 x 3;
+    // balanced: cpu 0.25, memory 0.125 -> (1 - 0.0625) * 100 = 93.
+    expect(result.verdicts).toEqual([
+      {
+        node: 'only',
+        score: 474,
+        scores: { TaintToleration: 300, NodeResourcesFit: 81, NodeResourcesBalancedAllocation: 93 },
+        plugins: {
+          TaintToleration: { raw: 0, normalized: 100, weighted: 300 },
+          NodeResourcesFit: { raw: 81, normalized: 81, weighted: 81 },
+          NodeResourcesBalancedAllocation: { raw: 93, normalized: 93, weighted: 93 },
+        },
+      },
+    ]);
   });
 
   it('counts assumed pods: the next pod avoids the node the previous one was assumed onto', () => {
@@ -266,7 +301,7 @@ describe('createFramework', () => {
     ).toEqual([
       { path: 'pluginConfig[1].name', message: 'unknown plugin "Nope"' },
       { path: 'plugins.filter[1]', message: 'unknown plugin "NodeNme"' },
-      { path: 'pluginConfig[0].args.scoringStrategy.type', message: 'Invalid option: expected one of "LeastAllocated"|"MostAllocated"' },
+      { path: 'pluginConfig[0].args.scoringStrategy.type', message: 'Invalid option: expected one of "LeastAllocated"|"MostAllocated"|"RequestedToCapacityRatio"' },
       { path: 'plugins.score[1].name', message: 'plugin "NodePorts" does not implement Score' },
     ]);
   });
@@ -283,8 +318,8 @@ describe('createFramework', () => {
 
   it('runs the PreFilter and PreScore of the listed plugins by default, once per plugin instance', () => {
     const fw = createFramework(DEFAULT_PROFILE);
-    expect(fw.preFilterPlugins.map((p) => p.name)).toEqual(['NodeAffinity', 'NodePorts', 'NodeResourcesFit']);
-    expect(fw.preScorePlugins.map((p) => p.name)).toEqual(['TaintToleration', 'NodeAffinity', 'NodeResourcesFit']);
+    expect(fw.preFilterPlugins.map((p) => p.name)).toEqual(['NodeAffinity', 'NodePorts', 'NodeResourcesFit', 'PodTopologySpread', 'InterPodAffinity']);
+    expect(fw.preScorePlugins.map((p) => p.name)).toEqual(['TaintToleration', 'NodeAffinity', 'NodeResourcesFit', 'PodTopologySpread', 'InterPodAffinity', 'NodeResourcesBalancedAllocation']);
     expect(fw.plugin('TaintToleration')).toBe(fw.filterPlugins[2]);
   });
 

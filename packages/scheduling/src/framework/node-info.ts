@@ -1,11 +1,27 @@
 import { CPU, MEMORY, addResources } from '@flotilla/model';
 import type { Node, Resources } from '@flotilla/model';
-import type { ClusterState, NodeRecord, PodRecord } from '@flotilla/state';
+import type { ClusterState, NodeRecord, PodRecord, StateChange } from '@flotilla/state';
 import type { AssumedPod, AssumedPods } from './assumed-pods.ts';
 import { nonZeroRequestOf } from './resource-helpers.ts';
 import type { NodeInfo } from './types.ts';
 
 const EMPTY_KEYS: ReadonlySet<string> = new Set<string>();
+
+/** Whether the pod has pod affinity or anti-affinity (kube-scheduler's PodsWithAffinity membership). */
+function hasPodAffinity(pod: PodRecord): boolean {
+  const affinity = pod.pod.spec.affinity;
+  return affinity !== undefined && (affinity.podAffinity !== undefined || affinity.podAntiAffinity !== undefined);
+}
+
+/** The keys whose pods have pod affinity or anti-affinity (a shared empty set when none do). */
+function podsWithAffinityOf(keys: ReadonlySet<string>, pods: ReadonlyMap<string, PodRecord>): ReadonlySet<string> {
+  let out: Set<string> | undefined;
+  for (const key of keys) {
+    const pod = pods.get(key);
+    if (pod !== undefined && hasPodAffinity(pod)) (out ??= new Set()).add(key);
+  }
+  return out ?? EMPTY_KEYS;
+}
 
 /**
  * NodeInfo over a NodeRecord. Nodes without assumed pods share the record's own objects (no copies:
@@ -23,6 +39,7 @@ class NodeInfoView implements NodeInfo {
   readonly #pods: ReadonlyMap<string, PodRecord>;
   readonly #assumedNonZero: Readonly<Resources> | undefined;
   #nonZeroRequested: Resources | undefined;
+  #podsWithAffinity: ReadonlySet<string> | undefined;
 
   constructor(
     record: NodeRecord,
@@ -67,6 +84,12 @@ class NodeInfoView implements NodeInfo {
     this.hostPorts = hostPorts;
     this.podKeys = podKeys;
     this.assumedPodKeys = assumedKeys;
+  }
+
+  /** Computed on first read (InterPodAffinity reads it on every node). */
+  get podsWithAffinity(): ReadonlySet<string> {
+    this.#podsWithAffinity ??= podsWithAffinityOf(this.podKeys, this.#pods);
+    return this.#podsWithAffinity;
   }
 
   get nonZeroRequested(): Readonly<Resources> {
@@ -115,4 +138,127 @@ export function buildNodeInfos(state: ClusterState, assumed: AssumedPods): NodeI
   const infos: NodeInfo[] = [];
   for (const record of state.nodes.values()) infos.push(nodeInfoOf(record, state.pods, assumed));
   return infos;
+}
+
+/**
+ * One node's NodeInfo kept across attempts, as plain fields (the framework reads them for every node
+ * it evaluates). NodeInfoCache refreshes it when the fold or the assumptions changed the node.
+ */
+class CachedNodeInfo implements NodeInfo {
+  readonly name: string;
+  readonly record: NodeRecord;
+  node: Node;
+  allocatable: Readonly<Resources>;
+  requested: Readonly<Resources>;
+  nonZeroRequested: Readonly<Resources>;
+  hostPorts: ReadonlySet<string>;
+  podKeys: ReadonlySet<string>;
+  assumedPodKeys: ReadonlySet<string>;
+  podsWithAffinity: ReadonlySet<string>;
+
+  constructor(record: NodeRecord, pods: ReadonlyMap<string, PodRecord>, assumed: AssumedPods) {
+    this.record = record;
+    this.name = record.node.metadata.name;
+    const view = nodeInfoOf(record, pods, assumed);
+    this.node = view.node;
+    this.allocatable = view.allocatable;
+    this.requested = view.requested;
+    this.nonZeroRequested = view.nonZeroRequested;
+    this.hostPorts = view.hostPorts;
+    this.podKeys = view.podKeys;
+    this.assumedPodKeys = view.assumedPodKeys;
+    this.podsWithAffinity = view.podsWithAffinity ?? EMPTY_KEYS;
+  }
+
+  refresh(pods: ReadonlyMap<string, PodRecord>, assumed: AssumedPods): void {
+    const view = nodeInfoOf(this.record, pods, assumed);
+    this.node = view.node;
+    this.allocatable = view.allocatable;
+    this.requested = view.requested;
+    this.nonZeroRequested = view.nonZeroRequested;
+    this.hostPorts = view.hostPorts;
+    this.podKeys = view.podKeys;
+    this.assumedPodKeys = view.assumedPodKeys;
+    this.podsWithAffinity = view.podsWithAffinity ?? EMPTY_KEYS;
+  }
+}
+
+/**
+ * The scheduler's node list across attempts, as kube-scheduler's cache snapshot: `nodes()` returns
+ * the same NodeInfo objects attempt after attempt and refreshes only the nodes that changed since
+ * the previous call, so that one decision costs O(nodes it evaluates + nodes changed), not
+ * O(all nodes + all pods) as buildNodeInfos does.
+ *
+ * It has to hear of every change: the owner passes each applied event's StateChanges to
+ * `applyChanges` (every fold change to a node's pods names that node in the pod's spec.nodeName or
+ * in previousNodeName), and AssumedPods reports assume and forget itself.
+ */
+export class NodeInfoCache {
+  readonly #state: ClusterState;
+  readonly #assumed: AssumedPods;
+  readonly #byName = new Map<string, CachedNodeInfo>();
+  readonly #dirty = new Set<string>();
+  #list: CachedNodeInfo[] | undefined;
+  readonly #unsubscribe: () => void;
+
+  constructor(state: ClusterState, assumed: AssumedPods) {
+    this.#state = state;
+    this.#assumed = assumed;
+    this.#unsubscribe = assumed.onNodeChanged((nodeName) => this.#dirty.add(nodeName));
+  }
+
+  /** Notes what the fold's changes made stale. */
+  applyChanges(changes: readonly StateChange[]): void {
+    for (const change of changes) {
+      if (change.kind === 'Node') {
+        if (change.type === 'MODIFIED') this.#dirty.add(change.key);
+        else this.#list = undefined;
+      } else if (change.kind === 'Pod') {
+        const nodeName = change.object.spec.nodeName;
+        if (nodeName !== undefined) this.#dirty.add(nodeName);
+        if (change.previousNodeName !== undefined) this.#dirty.add(change.previousNodeName);
+      }
+    }
+  }
+
+  /** Every node of the fold, in the fold's order, with the assumed pods added. */
+  nodes(): readonly NodeInfo[] {
+    const pods = this.#state.pods;
+    if (this.#list === undefined) {
+      const list: CachedNodeInfo[] = [];
+      const seen = new Set<string>();
+      for (const [name, record] of this.#state.nodes) {
+        let info = this.#byName.get(name);
+        if (info === undefined || info.record !== record) {
+          info = new CachedNodeInfo(record, pods, this.#assumed);
+          this.#byName.set(name, info);
+        } else if (this.#dirty.has(name)) {
+          info.refresh(pods, this.#assumed);
+        }
+        seen.add(name);
+        list.push(info);
+      }
+      for (const name of this.#byName.keys()) if (!seen.has(name)) this.#byName.delete(name);
+      this.#dirty.clear();
+      this.#list = list;
+      return list;
+    }
+    if (this.#dirty.size > 0) {
+      for (const name of this.#dirty) this.#byName.get(name)?.refresh(pods, this.#assumed);
+      this.#dirty.clear();
+    }
+    return this.#list;
+  }
+
+  /** Forgets everything (the next nodes() rebuilds from the fold). */
+  reset(): void {
+    this.#byName.clear();
+    this.#dirty.clear();
+    this.#list = undefined;
+  }
+
+  /** Stops listening to the assumptions. */
+  close(): void {
+    this.#unsubscribe();
+  }
 }

@@ -44,11 +44,19 @@ export const PluginConfigSchema = z.strictObject({
 });
 
 /**
+ * kube-scheduler's percentageOfNodesToScore: once this share of the nodes passed Filter, the search
+ * stops (never below 100 feasible nodes; clusters under 100 nodes are always searched whole).
+ * 0 or unset: adaptive, `50 - nodes/125` % with a floor of 5 %. 100: every node.
+ */
+export const PercentageOfNodesToScoreSchema = z.number().int().min(0).max(100);
+
+/**
  * One scheduling profile, as a KubeSchedulerProfile reduced to what Flotilla runs: the plugins per
  * extension point (in the order they run) and per-plugin arguments.
  */
 export const ProfileSchema = z.strictObject({
   schedulerName: z.string().min(1),
+  percentageOfNodesToScore: PercentageOfNodesToScoreSchema.optional(),
   plugins: ProfilePluginsSchema,
   pluginConfig: z
     .array(PluginConfigSchema)
@@ -58,6 +66,8 @@ export const ProfileSchema = z.strictObject({
 
 /** A file with several profiles; each pod picks one by spec.schedulerName. */
 export const SchedulerConfigurationSchema = z.strictObject({
+  /** Default for the profiles that do not set their own. */
+  percentageOfNodesToScore: PercentageOfNodesToScoreSchema.optional(),
   profiles: z
     .array(ProfileSchema)
     .min(1)
@@ -97,6 +107,8 @@ export interface PluginConfig {
 
 export interface Profile {
   readonly schedulerName: string;
+  /** See PercentageOfNodesToScoreSchema; undefined or 0 is adaptive. */
+  readonly percentageOfNodesToScore?: number;
   readonly plugins: ProfilePlugins;
   readonly pluginConfig: readonly PluginConfig[];
 }
@@ -106,16 +118,20 @@ export type ProfileInput = z.input<typeof ProfileSchema>;
 /**
  * kube-scheduler's default profile for the plugins Flotilla has, in kube-scheduler's order (the first
  * filter that rejects a node is the one reported for it) and with its default score weights.
- * Later plugins: PodTopologySpread 2, InterPodAffinity 2, NodeResourcesBalancedAllocation 1, ImageLocality 1.
+ * Later plugins: ImageLocality 1.
  */
 export const DEFAULT_PROFILE: Profile = deepFreeze({
   schedulerName: DEFAULT_SCHEDULER_NAME,
   plugins: {
-    filter: ['NodeUnschedulable', 'NodeName', 'TaintToleration', 'NodeAffinity', 'NodePorts', 'NodeResourcesFit'],
+    filter: ['NodeUnschedulable', 'NodeName', 'TaintToleration', 'NodeAffinity', 'NodePorts', 'NodeResourcesFit', 'PodTopologySpread', 'InterPodAffinity'],
+    postFilter: ['DefaultPreemption'],
     score: [
       { name: 'TaintToleration', weight: 3 },
       { name: 'NodeAffinity', weight: 2 },
       { name: 'NodeResourcesFit', weight: 1 },
+      { name: 'PodTopologySpread', weight: 2 },
+      { name: 'InterPodAffinity', weight: 2 },
+      { name: 'NodeResourcesBalancedAllocation', weight: 1 },
     ],
   },
   pluginConfig: [{ name: 'NodeResourcesFit', args: { scoringStrategy: { type: 'LeastAllocated', resources: [{ name: 'cpu', weight: 1 }, { name: 'memory', weight: 1 }] } } }],
@@ -155,5 +171,7 @@ export function parseProfile(input: unknown): Profile {
 export function parseSchedulerConfiguration(input: unknown): Profile[] {
   const result = SchedulerConfigurationSchema.safeParse(input);
   if (!result.success) throw new ProfileValidationError(zodFieldErrors(result.error), { cause: result.error });
-  return result.data.profiles;
+  const { percentageOfNodesToScore, profiles } = result.data;
+  if (percentageOfNodesToScore === undefined) return profiles;
+  return profiles.map((profile) => (profile.percentageOfNodesToScore === undefined ? { ...profile, percentageOfNodesToScore } : profile));
 }

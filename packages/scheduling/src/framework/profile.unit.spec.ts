@@ -14,11 +14,14 @@ function errorsOf(run: () => unknown): Array<{ path: string; message: string }> 
 describe('profiles', () => {
   it('the default profile is default-scheduler with Kubernetes weights', () => {
     expect(DEFAULT_PROFILE.schedulerName).toBe('default-scheduler');
-    expect(DEFAULT_PROFILE.plugins.filter).toEqual(['NodeUnschedulable', 'NodeName', 'TaintToleration', 'NodeAffinity', 'NodePorts', 'NodeResourcesFit']);
+    expect(DEFAULT_PROFILE.plugins.filter).toEqual(['NodeUnschedulable', 'NodeName', 'TaintToleration', 'NodeAffinity', 'NodePorts', 'NodeResourcesFit', 'PodTopologySpread', 'InterPodAffinity']);
     expect(DEFAULT_PROFILE.plugins.score).toEqual([
       { name: 'TaintToleration', weight: 3 },
       { name: 'NodeAffinity', weight: 2 },
       { name: 'NodeResourcesFit', weight: 1 },
+      { name: 'PodTopologySpread', weight: 2 },
+      { name: 'InterPodAffinity', weight: 2 },
+      { name: 'NodeResourcesBalancedAllocation', weight: 1 },
     ]);
     expect(parseProfile(DEFAULT_PROFILE)).toEqual(DEFAULT_PROFILE);
     expect(Object.isFrozen(DEFAULT_PROFILE.plugins.score)).toBe(true);

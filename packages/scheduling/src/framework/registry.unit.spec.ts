@@ -5,7 +5,7 @@ import type { PluginFactory } from './registry.ts';
 
 describe('registry', () => {
   it('holds the in-tree plugins by their Kubernetes names', () => {
-    expect([...IN_TREE_REGISTRY.keys()]).toEqual(['NodeUnschedulable', 'NodeName', 'TaintToleration', 'NodeAffinity', 'NodePorts', 'NodeResourcesFit']);
+    expect([...IN_TREE_REGISTRY.keys()]).toEqual(['NodeUnschedulable', 'NodeName', 'TaintToleration', 'NodeAffinity', 'NodePorts', 'NodeResourcesFit', 'DefaultPreemption', 'NodeResourcesBalancedAllocation', 'PodTopologySpread', 'InterPodAffinity']);
     for (const [name, factory] of IN_TREE_REGISTRY) expect(factory(undefined, { schedulerName: 's' }).name).toBe(name);
   });
 

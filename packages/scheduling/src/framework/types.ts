@@ -24,6 +24,12 @@ export interface NodeInfo {
   readonly podKeys: ReadonlySet<string>;
   /** The subset of podKeys that are assumed, not folded. */
   readonly assumedPodKeys: ReadonlySet<string>;
+  /**
+   * The keys of podKeys whose pods have pod affinity or anti-affinity terms (kube-scheduler's
+   * NodeInfo.PodsWithAffinity), when the provider keeps them, so that InterPodAffinity need not look
+   * at every pod of the cluster for a pod without terms. Undefined: plugins look at every pod.
+   */
+  readonly podsWithAffinity?: ReadonlySet<string>;
 }
 
 /** Cluster events the scheduling queue reacts to; plugins name those that can undo their rejection. */
@@ -54,13 +60,31 @@ export interface FilterPlugin extends Plugin {
   filter(state: CycleState, pod: PodRecord, node: NodeInfo): Status;
 }
 
-/** Runs when no node passed Filter (preemption lives here). Interface only for now. */
+/** What a PostFilter plugin made of a pod no node passed (kube-scheduler's PostFilterResult). */
+export interface PostFilterResult {
+  /** Success: the pod can be made schedulable (nominatedNodeName says where); otherwise why not. */
+  status: Status;
+  /**
+   * The pod's nomination (kube-scheduler's NominatingInfo): undefined leaves it as it is, '' clears
+   * it, a node name nominates the pod there.
+   */
+  nominatedNodeName?: string;
+  /** With a nomination: the pods to evict from that node first, highest priority first. */
+  victims?: readonly PodRecord[];
+}
+
+/**
+ * Runs when no node passed Filter (DefaultPreemption lives here). `filteredNodeStatuses` holds each
+ * rejected node's status (its code tells a resolvable rejection from an unresolvable one); `nodes`
+ * are all the nodes of the cycle.
+ */
 export interface PostFilterPlugin extends Plugin {
   postFilter(
     state: CycleState,
     pod: PodRecord,
     filteredNodeStatuses: ReadonlyMap<string, Status>,
-  ): { status: Status; nominatedNodeName?: string };
+    nodes: readonly NodeInfo[],
+  ): PostFilterResult;
 }
 
 export interface PreScorePlugin extends Plugin {
@@ -106,6 +130,11 @@ export interface PostBindPlugin extends Plugin {
 /** What a plugin factory can see of the framework that creates it. */
 export interface FrameworkHandle {
   readonly schedulerName: string;
+  /**
+   * Runs the profile's Filter plugins (those PreFilter did not skip) on one node: Success or the
+   * first rejection. For what-if evaluations such as preemption's. Absent outside a framework.
+   */
+  runFilterPlugins?(state: CycleState, pod: PodRecord, node: NodeInfo): Status;
 }
 
 export type AnyPlugin = Plugin &

@@ -10,9 +10,11 @@ import { success, unresolvable, unschedulable } from '../framework/status.ts';
 import type { Status } from '../framework/status.ts';
 import { MAX_NODE_SCORE } from '../framework/types.ts';
 import type { ClusterEvent, FilterPlugin, NodeInfo, PreFilterPlugin, PreScorePlugin, ScorePlugin } from '../framework/types.ts';
+import { allocatableOf, requestedWithPod, scoredResources } from './resource-allocation.ts';
+import type { ScoredResource } from './resource-allocation.ts';
 
+export { EPHEMERAL_STORAGE } from './resource-allocation.ts';
 export const NODE_RESOURCES_FIT = 'NodeResourcesFit';
-export const EPHEMERAL_STORAGE = 'ephemeral-storage';
 
 export const ResourceSpecSchema = z.strictObject({
   name: z.string().min(1),
@@ -20,8 +22,34 @@ export const ResourceSpecSchema = z.strictObject({
 });
 export type ResourceSpec = z.output<typeof ResourceSpecSchema>;
 
-export const ScoringStrategyType = z.enum(['LeastAllocated', 'MostAllocated']);
+export const ScoringStrategyType = z.enum(['LeastAllocated', 'MostAllocated', 'RequestedToCapacityRatio']);
 export type ScoringStrategyType = z.infer<typeof ScoringStrategyType>;
+
+/** kube-scheduler's MaxCustomPriorityScore: shape scores are 0-10, scaled by 10 to node scores 0-100. */
+export const MAX_CUSTOM_PRIORITY_SCORE = 10;
+export const MAX_UTILIZATION = 100;
+
+/** One point of RequestedToCapacityRatio's piecewise-linear function: utilization (%) -> score (0-10). */
+export const UtilizationShapePointSchema = z.strictObject({
+  utilization: z.number().int().min(0, 'not in valid range [0, 100]').max(MAX_UTILIZATION, 'not in valid range [0, 100]'),
+  score: z.number().int().min(0, 'not in valid range [0, 10]').max(MAX_CUSTOM_PRIORITY_SCORE, 'not in valid range [0, 10]'),
+});
+export type UtilizationShapePoint = z.output<typeof UtilizationShapePointSchema>;
+
+export const RequestedToCapacityRatioParamSchema = z.strictObject({
+  shape: z
+    .array(UtilizationShapePointSchema)
+    .min(1, 'at least one point must be specified')
+    .superRefine((shape, ctx) => {
+      for (let i = 1; i < shape.length; i += 1) {
+        if (shape[i - 1]!.utilization >= shape[i]!.utilization) {
+          ctx.addIssue({ code: 'custom', message: 'utilization values must be sorted in increasing order', path: [i, 'utilization'] });
+          break;
+        }
+      }
+    }),
+});
+export type RequestedToCapacityRatioParam = z.output<typeof RequestedToCapacityRatioParamSchema>;
 
 const DEFAULT_RESOURCES: ResourceSpec[] = [
   { name: CPU, weight: 1 },
@@ -33,6 +61,13 @@ export const NodeResourcesFitArgsSchema = z.strictObject({
     .strictObject({
       type: ScoringStrategyType.default('LeastAllocated'),
       resources: z.array(ResourceSpecSchema).min(1).default(DEFAULT_RESOURCES),
+      /** The function shape; required by (and only read for) type RequestedToCapacityRatio. */
+      requestedToCapacityRatio: RequestedToCapacityRatioParamSchema.optional(),
+    })
+    .superRefine((strategy, ctx) => {
+      if (strategy.type === 'RequestedToCapacityRatio' && strategy.requestedToCapacityRatio === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'required when type is RequestedToCapacityRatio', path: ['requestedToCapacityRatio'] });
+      }
     })
     .default({ type: 'LeastAllocated', resources: DEFAULT_RESOURCES }),
 });
@@ -66,23 +101,63 @@ export function mostRequestedScore(requested: number, capacity: number): number 
   return Math.trunc((Math.min(requested, capacity) * MAX_NODE_SCORE) / capacity);
 }
 
+/**
+ * helper.BuildBrokenLinearFunction: the shape's score at or below the first point, the last point's
+ * score above the last, and linear in between with integer (truncating) arithmetic.
+ */
+export function brokenLinearFunction(shape: readonly UtilizationShapePoint[]): (utilization: number) => number {
+  const points = shape.map((p) => ({ utilization: p.utilization, score: p.score }));
+  return (p) => {
+    for (let i = 0; i < points.length; i += 1) {
+      const point = points[i]!;
+      if (p <= point.utilization) {
+        if (i === 0) return point.score;
+        const previous = points[i - 1]!;
+        return previous.score + Math.trunc(((point.score - previous.score) * (p - previous.utilization)) / (point.utilization - previous.utilization));
+      }
+    }
+    return points[points.length - 1]!.score;
+  };
+}
+
+/**
+ * RequestedToCapacityRatio per resource: the shape (scores scaled by 10 to 0–100) at the utilization
+ * after placing the pod, in integer percent; over capacity (or no capacity) reads the shape at 100 %.
+ */
+export function requestedToCapacityRatioScorer(shape: readonly UtilizationShapePoint[]): (requested: number, capacity: number) => number {
+  const scale = MAX_NODE_SCORE / MAX_CUSTOM_PRIORITY_SCORE;
+  const raw = brokenLinearFunction(shape.map((p) => ({ utilization: p.utilization, score: p.score * scale })));
+  return (requested, capacity) => {
+    if (capacity === 0 || requested > capacity) return raw(MAX_UTILIZATION);
+    return raw(requested <= 0 ? 0 : Math.trunc((requested * MAX_UTILIZATION) / capacity));
+  };
+}
+
 const FILTER_REQUEST_KEY = stateKey<Readonly<Resources>>('PreFilterNodeResourcesFit');
-const SCORE_REQUEST_KEY = stateKey<Readonly<Resources>>('PreScoreNodeResourcesFit');
+const SCORE_RESOURCES_KEY = stateKey<readonly ScoredResource[]>('PreScoreNodeResourcesFit');
 
 /**
  * Filter: the pod's effective request must fit in allocatable minus what bound and assumed pods
- * request. Score: LeastAllocated (spread, the default) or MostAllocated (pack), weighted per
- * resource, with kube-scheduler's non-zero requests for containers that request nothing.
+ * request. Score: LeastAllocated (spread, the default), MostAllocated (pack) or
+ * RequestedToCapacityRatio (a configured utilization -> score shape), weighted per resource, with
+ * kube-scheduler's non-zero requests for containers that request nothing.
  */
 export class NodeResourcesFit implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin {
   readonly name = NODE_RESOURCES_FIT;
   readonly requeueOn: readonly ClusterEvent[] = ['NodeAdded', 'NodeUpdated', 'PodDeleted', 'PodReleased'];
-  readonly #strategy: ScoringStrategyType;
   readonly #resources: readonly ResourceSpec[];
+  readonly #perResource: (requested: number, capacity: number) => number;
+  /** RequestedToCapacityRatio counts only resources scoring above 0 and rounds; the others truncate. */
+  readonly #ratio: boolean;
 
   constructor(args: NodeResourcesFitArgs = NodeResourcesFitArgsSchema.parse({})) {
-    this.#strategy = args.scoringStrategy.type;
-    this.#resources = args.scoringStrategy.resources;
+    const { type, resources, requestedToCapacityRatio } = args.scoringStrategy;
+    this.#resources = resources;
+    this.#ratio = type === 'RequestedToCapacityRatio';
+    if (type === 'RequestedToCapacityRatio') {
+      if (requestedToCapacityRatio === undefined) throw new Error('scoringStrategy.requestedToCapacityRatio is required when type is RequestedToCapacityRatio');
+      this.#perResource = requestedToCapacityRatioScorer(requestedToCapacityRatio.shape);
+    } else this.#perResource = type === 'MostAllocated' ? mostRequestedScore : leastRequestedScore;
   }
 
   preFilter(state: CycleState, pod: PodRecord): Status {
@@ -101,26 +176,27 @@ export class NodeResourcesFit implements PreFilterPlugin, FilterPlugin, PreScore
   }
 
   preScore(state: CycleState, pod: PodRecord): Status {
-    state.write(SCORE_REQUEST_KEY, scoringRequest(pod, this.#resources));
+    state.write(SCORE_RESOURCES_KEY, scoredResources(pod, this.#resources, false));
     return success();
   }
 
   score(state: CycleState, pod: PodRecord, node: NodeInfo): { score: number; status: Status } {
-    const request = state.read(SCORE_REQUEST_KEY) ?? scoringRequest(pod, this.#resources);
-    const perResource = this.#strategy === 'MostAllocated' ? mostRequestedScore : leastRequestedScore;
+    // An extended resource the pod does not ask for does not count for or against a node (left out
+    // in PreScore), nor does one the node lacks.
+    const resources = state.read(SCORE_RESOURCES_KEY) ?? scoredResources(pod, this.#resources, false);
+    const perResource = this.#perResource;
     let nodeScore = 0;
     let weightSum = 0;
-    for (const { name, weight } of this.#resources) {
-      const podRequest = request[name] ?? 0;
-      // An extended resource the pod does not ask for does not count for or against a node.
-      if (podRequest === 0 && name !== CPU && name !== MEMORY && name !== EPHEMERAL_STORAGE) continue;
-      const capacity = node.allocatable[name] ?? 0;
+    for (const resource of resources) {
+      const capacity = allocatableOf(node, resource);
       if (capacity === 0) continue;
-      const used = name === CPU || name === MEMORY ? (node.nonZeroRequested[name] ?? 0) : (node.requested[name] ?? 0);
-      nodeScore += perResource(used + podRequest, capacity) * weight;
-      weightSum += weight;
+      const score = perResource(requestedWithPod(node, resource), capacity);
+      if (this.#ratio && score <= 0) continue;
+      nodeScore += score * resource.weight;
+      weightSum += resource.weight;
     }
-    return { score: weightSum === 0 ? 0 : Math.trunc(nodeScore / weightSum), status: success() };
+    if (weightSum === 0) return { score: 0, status: success() };
+    return { score: this.#ratio ? Math.round(nodeScore / weightSum) : Math.trunc(nodeScore / weightSum), status: success() };
   }
 }
 

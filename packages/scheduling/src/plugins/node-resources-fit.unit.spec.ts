@@ -1,16 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { AssumedPods } from '../framework/assumed-pods.ts';
 import { CycleState } from '../framework/cycle-state.ts';
+import { FrameworkConfigError, createFramework } from '../framework/framework.ts';
 import { buildNodeInfos } from '../framework/node-info.ts';
+import { DEFAULT_PROFILE } from '../framework/profile.ts';
 import { clusterState, nodeInfo, podRecord } from '../test-support/fixtures.ts';
 import type { NodeOptions, PodOptions } from '../test-support/fixtures.ts';
 import {
   NodeResourcesFit,
   NodeResourcesFitArgsSchema,
+  brokenLinearFunction,
   insufficientResources,
   leastRequestedScore,
   mostRequestedScore,
   newNodeResourcesFit,
+  requestedToCapacityRatioScorer,
 } from './node-resources-fit.ts';
 import type { NodeResourcesFitArgsInput } from './node-resources-fit.ts';
 
@@ -197,5 +201,176 @@ describe('NodeResourcesFit args', () => {
   it('rejects an unknown strategy and an out-of-range weight', () => {
     expect(() => NodeResourcesFitArgsSchema.parse({ scoringStrategy: { type: 'Balanced' } })).toThrow();
     expect(() => NodeResourcesFitArgsSchema.parse({ scoringStrategy: { resources: [{ name: 'cpu', weight: 0 }] } })).toThrow();
+  });
+});
+
+describe('NodeResourcesFit score: resources kube-scheduler does not score', () => {
+  it('ignores `pods` (the scorer has no allocatable for it)', () => {
+    const args = { scoringStrategy: { resources: [{ name: 'cpu', weight: 1 }, { name: 'memory', weight: 1 }, { name: 'pods', weight: 5 }] } };
+    expect(scores(args, requested, differentlySized)).toEqual([37, 50]);
+  });
+});
+
+describe('brokenLinearFunction (kube-scheduler TestBrokenLinearFunction)', () => {
+  it.each([
+    [
+      [{ utilization: 10, score: 1 }, { utilization: 90, score: 9 }],
+      [[-10, 1], [0, 1], [9, 1], [10, 1], [15, 1], [19, 1], [20, 2], [89, 8], [90, 9], [99, 9], [100, 9], [110, 9]],
+    ],
+    [
+      [{ utilization: 0, score: 2 }, { utilization: 40, score: 10 }, { utilization: 100, score: 0 }],
+      [[-10, 2], [0, 2], [20, 6], [30, 8], [40, 10], [70, 5], [100, 0], [110, 0]],
+    ],
+    [
+      [{ utilization: 0, score: 2 }, { utilization: 40, score: 2 }, { utilization: 100, score: 2 }],
+      [[-10, 2], [0, 2], [20, 2], [30, 2], [40, 2], [70, 2], [100, 2], [110, 2]],
+    ],
+  ])('shape %j', (shape, assertions) => {
+    const f = brokenLinearFunction(shape);
+    for (const [p, expected] of assertions) expect(f(p!)).toBe(expected);
+  });
+});
+
+describe('requestedToCapacityRatioScorer (per resource, scores scaled by 10)', () => {
+  it('interpolates between shape points in integer steps', () => {
+    // Peak at 50 %: 0 -> 0, 50 -> 10, 100 -> 0 (node scores 0, 100, 0).
+    const f = requestedToCapacityRatioScorer([{ utilization: 0, score: 0 }, { utilization: 50, score: 10 }, { utilization: 100, score: 0 }]);
+    expect(f(0, 100)).toBe(0);
+    expect(f(25, 100)).toBe(50); // 0 + 100 * 25 / 50
+    expect(f(50, 100)).toBe(100);
+    expect(f(60, 100)).toBe(80); // 100 - 100 * 10 / 50
+    expect(f(75, 100)).toBe(50);
+    expect(f(999, 1000)).toBe(2); // utilization truncates to 99: 100 - 100 * 49 / 50 = 2
+    expect(f(100, 100)).toBe(0);
+  });
+
+  it('reads the shape at 100 % when the request exceeds capacity or there is none', () => {
+    const f = requestedToCapacityRatioScorer([{ utilization: 0, score: 3 }, { utilization: 100, score: 7 }]);
+    expect(f(5, 4)).toBe(70);
+    expect(f(1, 0)).toBe(70);
+    expect(f(0, 4)).toBe(30);
+  });
+});
+
+describe('NodeResourcesFit score: RequestedToCapacityRatio', () => {
+  const ratio = (shape: Array<{ utilization: number; score: number }>, resources?: Array<{ name: string; weight: number }>) => ({
+    scoringStrategy: { type: 'RequestedToCapacityRatio' as const, requestedToCapacityRatio: { shape }, ...(resources ? { resources } : {}) },
+  });
+  // kube-scheduler's TestRequestedToCapacityRatioScoringStrategy shape: least requested wins.
+  const leastRequestedShape = ratio([{ utilization: 0, score: 10 }, { utilization: 100, score: 0 }]);
+  // st.MakePod().Obj() has no containers: no request, and no non-zero defaults either.
+  const nothing: PodOptions = { containers: [{ name: 'none', resources: { requests: { cpu: '0', memory: '0' } } }] };
+
+  it('nothing scheduled, nothing requested: 100 and 100', () => {
+    const nodes: NodeOptions[] = [{ name: 'node1', cpu: '4000', memory: '10000' }, { name: 'node2', cpu: '4000', memory: '10000' }];
+    expect(scores(leastRequestedShape, nothing, nodes, [{ ...nothing, name: 'e1', boundTo: 'node1' }, { ...nothing, name: 'e2', boundTo: 'node1' }])).toEqual([100, 100]);
+  });
+
+  it('nothing scheduled, resources requested, differently sized nodes: 38 and 50 (rounded, unlike LeastAllocated 37)', () => {
+    // node1: cpu 75 % -> 25, memory 50 % -> 50: (25 + 50) / 2 = 37.5 -> 38. node2: 50 %, 50 % -> 50.
+    expect(scores(leastRequestedShape, requested, differentlySized)).toEqual([38, 50]);
+  });
+
+  it('no resources requested, pods scheduled with resources: 38 and 50', () => {
+    const bound: PodOptions[] = [
+      { name: 'e1', containers: [{ name: 'c', resources: { requests: { cpu: '3', memory: '5000' } } }], boundTo: 'node1' },
+      { name: 'e2', containers: [{ name: 'c', resources: { requests: { cpu: '3', memory: '5000' } } }], boundTo: 'node2' },
+    ];
+    expect(scores(leastRequestedShape, nothing, differentlySized, bound)).toEqual([38, 50]);
+  });
+
+  it('leaves out resources scoring 0, as kube-scheduler does (a full cpu does not halve the score)', () => {
+    // cpu 4/4 = 100 % -> 0 (left out), memory 5000/10000 = 50 % -> 50.
+    const pod: PodOptions = { containers: [{ name: 'c', resources: { requests: { cpu: '4', memory: '5000' } } }] };
+    expect(scores(leastRequestedShape, pod, [{ name: 'n', cpu: '4', memory: '10000' }])).toEqual([50]);
+  });
+
+  describe('bin packing one extended resource (kube-scheduler TestResourceBinPackingSingleExtended)', () => {
+    const args = ratio([{ utilization: 0, score: 0 }, { utilization: 100, score: 1 }], [{ name: 'intel.com/foo', weight: 1 }]);
+    const nodes: NodeOptions[] = [
+      { name: 'node1', cpu: '4', memory: '10000Mi', extra: { 'intel.com/foo': '8' } },
+      { name: 'node2', cpu: '4', memory: '10000Mi', extra: { 'intel.com/foo': '4' } },
+    ];
+    const foo = (n: string): PodOptions => ({ requests: { 'intel.com/foo': n } });
+
+    it('nothing requested: 0 and 0', () => {
+      expect(scores(args, {}, nodes, [{ name: 'e', boundTo: 'node1' }])).toEqual([0, 0]);
+    });
+
+    it('2 of 8 and 2 of 4: 2 and 5', () => {
+      expect(scores(args, foo('2'), nodes, [{ name: 'e', boundTo: 'node1' }])).toEqual([2, 5]);
+    });
+
+    it('2 more on a node already using 2 of 4: 2 and 10', () => {
+      expect(scores(args, foo('2'), nodes, [{ ...foo('2'), name: 'e', boundTo: 'node2' }])).toEqual([2, 10]);
+    });
+
+    it('4 of 8 and 4 of 4: 5 and 10', () => {
+      expect(scores(args, foo('4'), nodes)).toEqual([5, 10]);
+    });
+  });
+
+  describe('bin packing two weighted extended resources (kube-scheduler TestResourceBinPackingMultipleExtended)', () => {
+    const args = ratio([{ utilization: 0, score: 0 }, { utilization: 100, score: 1 }], [{ name: 'intel.com/foo', weight: 3 }, { name: 'intel.com/bar', weight: 5 }]);
+    const nodes: NodeOptions[] = [
+      { name: 'node1', cpu: '4', memory: '10000Mi', extra: { 'intel.com/foo': '8', 'intel.com/bar': '4' } },
+      { name: 'node2', cpu: '4', memory: '10000Mi', extra: { 'intel.com/foo': '4', 'intel.com/bar': '8' } },
+    ];
+    const pod1: PodOptions = { requests: { 'intel.com/foo': '2', 'intel.com/bar': '2' } };
+    const pod2: PodOptions = { requests: { 'intel.com/foo': '4', 'intel.com/bar': '2' } };
+
+    it('nothing requested: 0 and 0', () => {
+      expect(scores(args, {}, nodes)).toEqual([0, 0]);
+    });
+
+    it('(2*3 + 5*5) / 8 = 3.875 -> 4 and (5*3 + 2*5) / 8 = 3.125 -> 3', () => {
+      expect(scores(args, pod1, nodes, [{ name: 'e', boundTo: 'node1' }])).toEqual([4, 3]);
+    });
+
+    it('on a node already using foo 4 and bar 2: 4 and (10*3 + 5*5) / 8 = 6.875 -> 7', () => {
+      expect(scores(args, pod1, nodes, [{ ...pod2, name: 'e', boundTo: 'node2' }])).toEqual([4, 7]);
+    });
+
+    it('(5*3 + 5*5) / 8 = 5 and (10*3 + 2*5) / 8 = 5', () => {
+      expect(scores(args, pod2, nodes)).toEqual([5, 5]);
+    });
+  });
+});
+
+describe('NodeResourcesFit args: RequestedToCapacityRatio', () => {
+  function argErrors(args: unknown): Array<{ path: string; message: string }> {
+    try {
+      createFramework({ ...DEFAULT_PROFILE, pluginConfig: [{ name: 'NodeResourcesFit', args }] });
+    } catch (error) {
+      if (error instanceof FrameworkConfigError) return [...error.errors];
+      throw error;
+    }
+    return [];
+  }
+  const at = 'pluginConfig[0].args.scoringStrategy';
+
+  it('accepts a shape and keeps it', () => {
+    const args = { scoringStrategy: { type: 'RequestedToCapacityRatio', requestedToCapacityRatio: { shape: [{ utilization: 0, score: 0 }, { utilization: 100, score: 10 }] } } };
+    expect(argErrors(args)).toEqual([]);
+    expect(NodeResourcesFitArgsSchema.parse(args).scoringStrategy.requestedToCapacityRatio?.shape).toEqual(args.scoringStrategy.requestedToCapacityRatio.shape);
+  });
+
+  it('requires the shape for that type', () => {
+    expect(argErrors({ scoringStrategy: { type: 'RequestedToCapacityRatio' } })).toEqual([
+      { path: `${at}.requestedToCapacityRatio`, message: 'required when type is RequestedToCapacityRatio' },
+    ]);
+  });
+
+  it('rejects an empty shape, unsorted utilizations and out-of-range points, with their paths', () => {
+    const shapeErrors = (shape: unknown) => argErrors({ scoringStrategy: { type: 'RequestedToCapacityRatio', requestedToCapacityRatio: { shape } } });
+    expect(shapeErrors([])).toEqual([{ path: `${at}.requestedToCapacityRatio.shape`, message: 'at least one point must be specified' }]);
+    expect(shapeErrors([{ utilization: 50, score: 1 }, { utilization: 50, score: 2 }])).toEqual([
+      { path: `${at}.requestedToCapacityRatio.shape[1].utilization`, message: 'utilization values must be sorted in increasing order' },
+    ]);
+    expect(shapeErrors([{ utilization: -1, score: 1 }, { utilization: 101, score: 11 }])).toEqual([
+      { path: `${at}.requestedToCapacityRatio.shape[0].utilization`, message: 'not in valid range [0, 100]' },
+      { path: `${at}.requestedToCapacityRatio.shape[1].utilization`, message: 'not in valid range [0, 100]' },
+      { path: `${at}.requestedToCapacityRatio.shape[1].score`, message: 'not in valid range [0, 10]' },
+    ]);
   });
 });

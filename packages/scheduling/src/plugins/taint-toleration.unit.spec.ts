@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { Taint } from '@flotilla/model';
 import { CycleState } from '../framework/cycle-state.ts';
 import type { NodeScore } from '../framework/types.ts';
-import { nodeInfo, podRecord } from '../test-support/fixtures.ts';
+import { createFramework } from '../framework/framework.ts';
+import { DEFAULT_PROFILE } from '../framework/profile.ts';
+import { nodeInfo, nodeInfos, podRecord } from '../test-support/fixtures.ts';
 import type { PodOptions } from '../test-support/fixtures.ts';
 import { TaintToleration, untoleratedTaintReason } from './taint-toleration.ts';
 
@@ -64,6 +66,25 @@ describe('TaintToleration filter', () => {
   });
 });
 
+describe('TaintToleration filter: toleration effects', () => {
+  it('a NoExecute toleration with tolerationSeconds lets the pod schedule onto the tainted node', () => {
+    const node = nodeInfo({ name: 'n', taints: [{ key: 'node.kubernetes.io/unreachable', effect: 'NoExecute' }] });
+    const pod = podRecord({ tolerations: [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 }] });
+    expect(plugin.filter(new CycleState(), pod, node).code).toBe('Success');
+  });
+
+  it('a toleration for NoExecute does not tolerate a NoSchedule taint with the same key', () => {
+    const node = nodeInfo({ name: 'n', taints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }] });
+    const pod = podRecord({ tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'gpu', effect: 'NoExecute' }] });
+    expect(plugin.filter(new CycleState(), pod, node).reasons).toEqual(['node(s) had untolerated taint {dedicated: gpu}']);
+  });
+
+  it('an empty-key Exists toleration tolerates every taint', () => {
+    const node = nodeInfo({ name: 'n', taints: [{ key: 'a', effect: 'NoSchedule' }, { key: 'b', value: 'x', effect: 'NoExecute' }] });
+    expect(plugin.filter(new CycleState(), podRecord({ tolerations: [{ operator: 'Exists' }] }), node).code).toBe('Success');
+  });
+});
+
 describe('TaintToleration score', () => {
   function scoreAll(pod: PodOptions, taintsPerNode: Taint[][]): number[] {
     const state = new CycleState();
@@ -97,7 +118,60 @@ describe('TaintToleration score', () => {
     expect(scoreAll(pod, [[soft('a')], []])).toEqual([0, 100]);
   });
 
+  // kube-scheduler's TestTaintTolerationScore.
+  it('a node whose PreferNoSchedule taints are tolerated scores above one with an intolerable taint', () => {
+    const pod: PodOptions = { tolerations: [{ key: 'foo', operator: 'Equal', value: 'bar', effect: 'PreferNoSchedule' }] };
+    expect(scoreAll(pod, [[soft('foo', 'bar')], [soft('foo', 'blah')]])).toEqual([100, 0]);
+  });
+
+  it('nodes whose taints are all tolerated score the same, however many taints they have', () => {
+    const pod: PodOptions = {
+      tolerations: [
+        { key: 'cpu-type', operator: 'Equal', value: 'arm64', effect: 'PreferNoSchedule' },
+        { key: 'disk-type', operator: 'Equal', value: 'ssd', effect: 'PreferNoSchedule' },
+      ],
+    };
+    expect(scoreAll(pod, [[], [soft('cpu-type', 'arm64')], [soft('cpu-type', 'arm64'), soft('disk-type', 'ssd')]])).toEqual([100, 100, 100]);
+  });
+
+  it('only PreferNoSchedule taints (and tolerations for them) count in the score', () => {
+    const pod: PodOptions = {
+      tolerations: [
+        { key: 'cpu-type', operator: 'Equal', value: 'arm64', effect: 'NoSchedule' },
+        { key: 'disk-type', operator: 'Equal', value: 'ssd', effect: 'PreferNoSchedule' },
+      ],
+    };
+    expect(scoreAll(pod, [[], [{ key: 'cpu-type', value: 'arm64', effect: 'NoSchedule' }], [soft('cpu-type', 'arm64')]])).toEqual([100, 100, 0]);
+  });
+
   it('normalises with integer division (three intolerable taints at most)', () => {
     expect(scoreAll({}, [[soft('a')], [soft('a'), soft('b'), soft('c')], []])).toEqual([67, 0, 100]);
+  });
+});
+
+describe('TaintToleration in the default profile', () => {
+  const framework = createFramework(DEFAULT_PROFILE);
+
+  it('filters out NoSchedule and NoExecute tainted nodes with the kube-scheduler message', () => {
+    const nodes = nodeInfos([
+      { name: 'node-a', taints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }] },
+      { name: 'node-b', taints: [{ key: 'node.kubernetes.io/unreachable', effect: 'NoExecute' }] },
+    ]);
+    const result = framework.schedulePod({ pod: podRecord(), nodes });
+    expect(result.feasible).toBe(false);
+    // (PostFilter, preemption, may append its own sentence.)
+    expect(result.message).toMatch(/^0\/2 nodes are available: 1 node\(s\) had untolerated taint \{dedicated: gpu\}, 1 node\(s\) had untolerated taint \{node\.kubernetes\.io\/unreachable: \}\./);
+  });
+
+  it('scores PreferNoSchedule with weight 3: the untainted node wins a resource tie', () => {
+    const nodes = nodeInfos([{ name: 'node-a', taints: [{ key: 'soft', effect: 'PreferNoSchedule' }] }, { name: 'node-b' }]);
+    const result = framework.schedulePod({ pod: podRecord({ cpu: '100m', memory: '100Mi' }), nodes });
+    expect(result.nodeName).toBe('node-b');
+    const scoresOf = (node: string) => {
+      const verdict = result.verdicts.find((v) => v.node === node);
+      return verdict && 'scores' in verdict ? verdict.scores?.TaintToleration : undefined;
+    };
+    expect(scoresOf('node-a')).toBe(0);
+    expect(scoresOf('node-b')).toBe(300);
   });
 });

@@ -1,7 +1,7 @@
 import { createClusterState } from '@flotilla/state';
 // Builders for specifications: PodRecord / NodeRecord / ClusterState shaped as the fold makes them.
 import { PODS, addResources, effectivePodRequest, isSidecar, nodeAllocatable, nodeForRegister, podForCreate } from '@flotilla/model';
-import type { Container, ResourceListInput, Taint, Toleration } from '@flotilla/model';
+import type { Affinity, Container, OwnerReference, PodPhase, ResourceListInput, Taint, Toleration, TopologySpreadConstraint } from '@flotilla/model';
 import type { ClusterState, NodeRecord, PodRecord } from '@flotilla/state';
 import { AssumedPods } from '../framework/assumed-pods.ts';
 import { buildNodeInfos } from '../framework/node-info.ts';
@@ -28,6 +28,19 @@ export interface PodOptions {
   resourceVersion?: number;
   /** The node the fold bound it to. */
   boundTo?: string;
+  labels?: Record<string, string>;
+  ownerReferences?: OwnerReference[];
+  affinity?: Affinity;
+  topologySpreadConstraints?: TopologySpreadConstraint[];
+  /** status.phase (e.g. Succeeded for a terminal pod). */
+  phase?: PodPhase;
+  /** Deletion requested (terminating). */
+  deleting?: boolean;
+}
+
+/** An ownerReference to a controller (a ReplicaSet by default) with the given uid. */
+export function controllerRef(uid: string, kind = 'ReplicaSet'): OwnerReference {
+  return { apiVersion: 'apps/v1', kind, name: `rs-${uid}`, uid, controller: true };
 }
 
 export function podRecord(options: PodOptions = {}): PodRecord {
@@ -46,7 +59,11 @@ export function podRecord(options: PodOptions = {}): PodRecord {
     {
       apiVersion: 'v1',
       kind: 'Pod',
-      metadata: { name },
+      metadata: {
+        name,
+        ...(options.labels ? { labels: options.labels } : {}),
+        ...(options.ownerReferences ? { ownerReferences: options.ownerReferences } : {}),
+      },
       spec: {
         containers: options.containers ?? [app],
         ...(options.initContainers ? { initContainers: options.initContainers } : {}),
@@ -54,6 +71,8 @@ export function podRecord(options: PodOptions = {}): PodRecord {
         ...(options.nodeSelector ? { nodeSelector: options.nodeSelector } : {}),
         ...(options.tolerations ? { tolerations: options.tolerations } : {}),
         ...(options.priority !== undefined ? { priority: options.priority } : {}),
+        ...(options.affinity ? { affinity: options.affinity } : {}),
+        ...(options.topologySpreadConstraints ? { topologySpreadConstraints: options.topologySpreadConstraints } : {}),
       },
     },
     { uid: options.uid ?? `uid-${name}`, now: T0, ...(options.namespace ? { namespace: options.namespace } : {}) },
@@ -66,6 +85,8 @@ export function podRecord(options: PodOptions = {}): PodRecord {
       if (port.hostPort !== undefined) hostPorts.add(`${port.protocol ?? 'TCP'}/${port.hostPort}`);
     }
   }
+  if (options.phase !== undefined) pod.status = { ...pod.status, phase: options.phase };
+  if (options.deleting) pod.metadata = { ...pod.metadata, deletionTimestamp: T0, deletionGracePeriodSeconds: 30 };
   return {
     pod,
     key: `${pod.metadata.namespace}/${pod.metadata.name}`,
@@ -75,6 +96,7 @@ export function podRecord(options: PodOptions = {}): PodRecord {
     ...(options.boundTo !== undefined ? { nodeName: options.boundTo, boundSeq: 2 } : {}),
     schedulingAttempts: 0,
     released: false,
+    ...(options.deleting ? { deletion: { seq: 3, gracePeriodSeconds: 30, requestedAt: T0 } } : {}),
   };
 }
 

@@ -13,6 +13,8 @@ import type {
   PodCreated,
   PodDeleted,
   PodDeletionRequested,
+  PodIdentity,
+  PodNominated,
   PodSandboxReady,
   PodSandboxRemoved,
   PodSchedulingFailed,
@@ -52,6 +54,12 @@ export interface PodInput extends PodRef {
   nodeName?: string;
   tolerations?: Toleration[];
   labels?: Record<string, string>;
+  /** A built-in PriorityClass (`high-priority`, `low-priority`, ...): sets spec.priority from it. */
+  priorityClassName?: string;
+  /** spec.priority when no class is named. */
+  priority?: number;
+  preemptionPolicy?: 'PreemptLowerPriority' | 'Never';
+  terminationGracePeriodSeconds?: number;
 }
 
 export function podCreated(input: PodInput = {}): PodCreated {
@@ -80,6 +88,10 @@ export function podCreated(input: PodInput = {}): PodCreated {
         ...(input.restartPolicy ? { restartPolicy: input.restartPolicy } : {}),
         ...(input.nodeName !== undefined ? { nodeName: input.nodeName } : {}),
         ...(input.tolerations ? { tolerations: input.tolerations } : {}),
+        ...(input.priorityClassName !== undefined ? { priorityClassName: input.priorityClassName } : {}),
+        ...(input.priority !== undefined ? { priority: input.priority } : {}),
+        ...(input.preemptionPolicy !== undefined ? { preemptionPolicy: input.preemptionPolicy } : {}),
+        ...(input.terminationGracePeriodSeconds !== undefined ? { terminationGracePeriodSeconds: input.terminationGracePeriodSeconds } : {}),
       },
     },
     { uid, now: BUILDER_TIME },
@@ -164,13 +176,34 @@ export function podBound(input: PodRef & { nodeName?: string; schedulerName?: st
   };
 }
 
-export function podSchedulingFailed(input: PodRef & { message?: string; schedulerName?: string; attempt?: number } = {}): PodSchedulingFailed {
+export function podSchedulingFailed(
+  input: PodRef & { message?: string; schedulerName?: string; attempt?: number; nominatedNodeName?: string } = {},
+): PodSchedulingFailed {
   return {
     type: 'PodSchedulingFailed',
     data: {
       ...ref(input),
       schedulerName: input.schedulerName ?? 'default-scheduler',
       attempt: input.attempt ?? 1,
+      message: input.message ?? '0/1 nodes are available: 1 Insufficient cpu.',
+      ...(input.nominatedNodeName !== undefined ? { nominatedNodeName: input.nominatedNodeName } : {}),
+    },
+  };
+}
+
+/** The pod (default `pod-1`) nominated to `nodeName` by preemption; victims are given by name (uid `uid-${name}`) or ref. */
+export function podNominated(
+  input: PodRef & { nodeName?: string; victims?: Array<string | PodRef>; schedulerName?: string; attempt?: number; message?: string } = {},
+): PodNominated {
+  const victims: PodIdentity[] = (input.victims ?? []).map((victim) => ref(typeof victim === 'string' ? { name: victim } : victim));
+  return {
+    type: 'PodNominated',
+    data: {
+      ...ref(input),
+      nodeName: input.nodeName ?? 'node-1',
+      schedulerName: input.schedulerName ?? 'default-scheduler',
+      attempt: input.attempt ?? 1,
+      victims,
       message: input.message ?? '0/1 nodes are available: 1 Insufficient cpu.',
     },
   };
@@ -250,8 +283,16 @@ export function podSandboxRemoved(input: PodRef & { nodeName?: string } = {}): P
   return { type: 'PodSandboxRemoved', data: { ...ref(input), nodeName: input.nodeName ?? 'node-1' } };
 }
 
-export function podDeletionRequested(input: PodRef & { gracePeriodSeconds?: number } = {}): PodDeletionRequested {
-  return { type: 'PodDeletionRequested', data: { ...ref(input), gracePeriodSeconds: input.gracePeriodSeconds ?? 30 } };
+export function podDeletionRequested(input: PodRef & { gracePeriodSeconds?: number; reason?: string; message?: string } = {}): PodDeletionRequested {
+  return {
+    type: 'PodDeletionRequested',
+    data: {
+      ...ref(input),
+      gracePeriodSeconds: input.gracePeriodSeconds ?? 30,
+      ...(input.reason !== undefined ? { reason: input.reason } : {}),
+      ...(input.message !== undefined ? { message: input.message } : {}),
+    },
+  };
 }
 
 export function podDeleted(input: PodRef & { reason?: string } = {}): PodDeleted {

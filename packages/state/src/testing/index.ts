@@ -15,6 +15,7 @@ export {
   podCreated,
   podDeleted,
   podDeletionRequested,
+  podNominated,
   podSandboxReady,
   podSandboxRemoved,
   podSchedulingFailed,
