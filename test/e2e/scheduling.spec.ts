@@ -39,7 +39,8 @@ describe('scheduling across real processes', () => {
 
     const waiting = pods.find((p) => !p.spec.nodeName)!;
     const condition = waiting.status!.conditions!.find((c) => c.type === 'PodScheduled')!;
-    expect(condition.message).toBe('0/3 nodes are available: 3 Insufficient cpu.');
+    // All of equal priority: preemption has no victims to offer (kube-scheduler's message says so).
+    expect(condition.message).toBe('0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.');
 
     // Deleting a bound pod frees its share: one waiting pod takes the place.
     const victim = pods.find((p) => p.spec.nodeName)!;
@@ -58,7 +59,8 @@ describe('scheduling across real processes', () => {
     await waitFor(async () => (await t.api.events('big')).some((e) => e.reason === 'FailedScheduling'), 20_000, { intervalMs: 100 });
     const failed = (await t.api.events('big')).find((e) => e.reason === 'FailedScheduling')!;
     expect(failed.type).toBe('Warning');
-    expect(failed.message).toBe('0/3 nodes are available: 3 Insufficient cpu.');
+    // 8 CPU exceeds every node's allocatable: nothing to preempt for.
+    expect(failed.message).toBe('0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.');
 
     t.cluster.add('node-agent-big', 'node-agent', [...FAST_SIM, '--name', 'big-1', '--cpu', '16', '--memory', '32Gi']);
     const pod = await t.api.waitForPod('big', (p) => p.status?.phase === 'Running', 30_000);

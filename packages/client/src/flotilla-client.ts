@@ -2,7 +2,7 @@ import type { NodeManifest, PodManifest } from '@flotilla/model';
 import { ApiError, ApiTimeoutError, ApiUnreachableError, isKubeStatus, requestWasNotSent } from './errors.ts';
 import { readSse } from './sse.ts';
 import { parseWarningHeader } from './warnings.ts';
-import type { ApiResponse, EventList, Node, NodeList, Pod, PodList, WatchEvent, WatchEventType } from './types.ts';
+import type { ApiResponse, EventList, Node, NodeList, Pod, PodList, PodScheduling, PodSchedulingPlan, WatchEvent, WatchEventType } from './types.ts';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:7070';
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -102,6 +102,16 @@ export class FlotillaClient {
     return this.request<Pod>('DELETE', `/api/v1/namespaces/${enc(namespace)}/pods/${enc(name)}`, {
       query: { gracePeriodSeconds: options.gracePeriodSeconds },
     });
+  }
+
+  /** The pod's last scheduling attempt: chosen node or message, and the per-node, per-plugin verdicts. */
+  getScheduling(namespace: string, name: string): Promise<ApiResponse<PodScheduling>> {
+    return this.request<PodScheduling>('GET', `/api/v1/namespaces/${enc(namespace)}/pods/${enc(name)}/scheduling`);
+  }
+
+  /** Where the scheduler would place this pod now, and why, without creating it. */
+  planPod(namespace: string, manifest: PodManifest | Record<string, unknown>, options: { maxVerdicts?: number | 'all' } = {}): Promise<ApiResponse<PodSchedulingPlan>> {
+    return this.request<PodSchedulingPlan>('POST', `/api/v1/namespaces/${enc(namespace)}/pods/plan`, { body: manifest, query: { maxVerdicts: options.maxVerdicts } });
   }
 
   // ---- nodes ----

@@ -1,7 +1,36 @@
 import type { Node, NodeManifest, Pod, PodManifest } from '@flotilla/model';
-import type { KubeEvent } from '@flotilla/state';
+import type { KubeEvent, SchedulingRecord } from '@flotilla/state';
+import type { NodeVerdict, PluginScore, SchedulingSummary } from '@flotilla/events';
 
-export type { KubeEvent, Node, NodeManifest, Pod, PodManifest };
+export type { KubeEvent, Node, NodeManifest, NodeVerdict, Pod, PodManifest, PluginScore, SchedulingRecord, SchedulingSummary };
+
+/** `GET /api/v1/namespaces/{ns}/pods/{name}/scheduling`: the pod's scheduling record from the fold. */
+export interface PodScheduling {
+  apiVersion: 'v1';
+  kind: 'PodScheduling';
+  metadata: { name: string; namespace: string; uid: string; resourceVersion: string };
+  schedulerName: string;
+  nodeName?: string;
+  nominatedNodeName?: string;
+  /** PodBound and PodSchedulingFailed events recorded for the pod. */
+  attempts: number;
+  /** The last attempt with its verdict table; absent until a scheduler tried the pod. */
+  lastScheduling?: SchedulingRecord;
+}
+
+/** `POST /api/v1/namespaces/{ns}/pods/plan`: where the pod would go now, and why (nothing is created). */
+export interface PodSchedulingPlan {
+  apiVersion: 'v1';
+  kind: 'PodSchedulingPlan';
+  schedulerName: string;
+  resourceVersion: string;
+  feasible: boolean;
+  nodeName?: string;
+  message?: string;
+  verdicts: NodeVerdict[];
+  summary: SchedulingSummary;
+  preemption?: { nodeName: string; victims: Array<{ namespace: string; name: string }> };
+}
 
 export interface ListMeta {
   resourceVersion?: string;

@@ -482,11 +482,12 @@ class Fold {
     const record = this.podWithUid(data);
     if (!record) return;
     const pod = record.pod;
+    const current = pod.status ?? {};
     // Preemption marks its victim as kube-scheduler does, even one that was already terminating.
-    const status = data.reason === PREEMPTED ? disruptionTarget(pod.status ?? {}, data.message, this.time) : (pod.status ?? {});
+    const status = data.reason === PREEMPTED ? disruptionTarget(current, data.message, this.time) : current;
     // A second request only counts if it shortens the grace period, as in Kubernetes.
     if (record.deletion && data.gracePeriodSeconds >= record.deletion.gracePeriodSeconds) {
-      if (status !== pod.status) this.commitStatus(record, status);
+      if (status !== current) this.commitStatus(record, status);
       return;
     }
     const requestedAt = record.deletion?.requestedAt ?? this.time;

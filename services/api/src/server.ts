@@ -8,6 +8,7 @@ import { registerPodRoutes } from './routes/pods.ts';
 import { registerNodeRoutes } from './routes/nodes.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerHealthRoutes } from './routes/health.ts';
+import { registerSchedulingRoutes } from './routes/scheduling.ts';
 import { Writer } from './writer.ts';
 
 export interface ApiServerOptions {
@@ -79,6 +80,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
 
   registerHealthRoutes(app, context);
   registerPodRoutes(app, context);
+  registerSchedulingRoutes(app, context);
   registerNodeRoutes(app, context);
   registerEventRoutes(app, context);
   return app;

@@ -5,6 +5,7 @@ import { applyManifests } from './commands/apply.ts';
 import { warningPrinter, type CommandContext, type Io } from './commands/context.ts';
 import { runDelete } from './commands/delete.ts';
 import { runDescribe } from './commands/describe.ts';
+import { runExplain, runPlan } from './commands/explain.ts';
 import { runGet } from './commands/get.ts';
 import { readAll, readManifestSources } from './manifests.ts';
 import { formatError } from './render/errors.ts';
@@ -123,6 +124,31 @@ export function buildProgram(io: Io, run: (code: Promise<number>) => void, progr
     .option('-l, --selector <selector>', 'label selector')
     .action((type: string, names: string[], options: Parameters<typeof runDescribe>[1], command: Command) => {
       run(runDescribe([type, ...names], options, context(command)));
+    });
+
+  program
+    .command('explain')
+    .description("Show why a pod went where it did: the last scheduling attempt's per-node, per-plugin scores")
+    .argument('<type>', 'pods|pod|po, or pod/NAME')
+    .argument('[names...]', 'pod names')
+    .addOption(namespaceOption())
+    .action((type: string, names: string[], options: { namespace?: string }, command: Command) => {
+      run(runExplain([type, ...names], options, context(command)));
+    });
+
+  program
+    .command('plan')
+    .description('Show where pods would be scheduled now, and why, without creating them (exit 2 when one fits nowhere)')
+    .requiredOption('-f, --filename <path>', 'a YAML/JSON file of Pod manifests, a folder of them, or - for stdin; repeatable', collect)
+    .addOption(namespaceOption(true))
+    .action((options: { filename: string[]; namespace?: string }, command: Command) => {
+      run(
+        (async () => {
+          const ctx = context(command);
+          const manifests = await readManifestSources(options.filename, readStdin);
+          return runPlan(manifests, options, ctx);
+        })(),
+      );
     });
 
   program

@@ -335,7 +335,7 @@ class FrameworkImpl implements Framework {
     const node = nominated ? input.nodes.find((candidate) => candidate.name === nominated) : undefined;
     if (node !== undefined) {
       const result = runSchedulingCycle(this, { ...input, nodes: [node], evaluateAllNodes: true }, this.#cursor, { postFilter: false });
-      if (result.feasible) return result;
+      if (result.feasible) return { ...result, summary: { ...result.summary, nodes: input.nodes.length } };
     }
     return runSchedulingCycle(this, input, this.#cursor);
   }

@@ -7,6 +7,9 @@ import type { NodeInfo } from './types.ts';
 
 const EMPTY_KEYS: ReadonlySet<string> = new Set<string>();
 
+/** Source of NodeInfo generations: every (re)built CachedNodeInfo takes the next one. */
+let lastGeneration = 0;
+
 /** Whether the pod has pod affinity or anti-affinity (kube-scheduler's PodsWithAffinity membership). */
 function hasPodAffinity(pod: PodRecord): boolean {
   const affinity = pod.pod.spec.affinity;
@@ -155,6 +158,7 @@ class CachedNodeInfo implements NodeInfo {
   podKeys: ReadonlySet<string>;
   assumedPodKeys: ReadonlySet<string>;
   podsWithAffinity: ReadonlySet<string>;
+  generation: number;
 
   constructor(record: NodeRecord, pods: ReadonlyMap<string, PodRecord>, assumed: AssumedPods) {
     this.record = record;
@@ -168,6 +172,7 @@ class CachedNodeInfo implements NodeInfo {
     this.podKeys = view.podKeys;
     this.assumedPodKeys = view.assumedPodKeys;
     this.podsWithAffinity = view.podsWithAffinity ?? EMPTY_KEYS;
+    this.generation = ++lastGeneration;
   }
 
   refresh(pods: ReadonlyMap<string, PodRecord>, assumed: AssumedPods): void {
@@ -180,6 +185,7 @@ class CachedNodeInfo implements NodeInfo {
     this.podKeys = view.podKeys;
     this.assumedPodKeys = view.assumedPodKeys;
     this.podsWithAffinity = view.podsWithAffinity ?? EMPTY_KEYS;
+    this.generation = ++lastGeneration;
   }
 }
 

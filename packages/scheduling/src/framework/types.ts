@@ -30,6 +30,12 @@ export interface NodeInfo {
    * at every pod of the cluster for a pod without terms. Undefined: plugins look at every pod.
    */
   readonly podsWithAffinity?: ReadonlySet<string>;
+  /**
+   * Changes whenever the node or anything about its pods changes (kube-scheduler's
+   * NodeInfo.Generation), for a NodeInfo object reused across attempts (NodeInfoCache): plugins may
+   * keep what they derived from the node's pods until it changes. Undefined: nothing may be kept.
+   */
+  readonly generation?: number;
 }
 
 /** Cluster events the scheduling queue reacts to; plugins name those that can undo their rejection. */

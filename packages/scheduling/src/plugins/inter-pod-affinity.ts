@@ -18,8 +18,8 @@ import type {
 } from '../framework/types.ts';
 import { matchesAllTerms, podAffinityInfo, termMatches } from './affinity-terms.ts';
 import type { AffinityTerm, PodAffinityInfo } from './affinity-terms.ts';
-import { placedPods, rememberAllNodes, viewChanges } from './placed-pods.ts';
-import type { PlacedPods, ViewChanges } from './placed-pods.ts';
+import { affinityPods, placedPods, rememberAllNodes, viewChanges, viewTracker } from './placed-pods.ts';
+import type { PodsOnNodes, ViewChanges, ViewTracker } from './placed-pods.ts';
 
 export const INTER_POD_AFFINITY = 'InterPodAffinity';
 export const ERR_REASON_AFFINITY_RULES_NOT_MATCH = "node(s) didn't match pod affinity rules";
@@ -55,7 +55,8 @@ function countAt(counts: TopologyCounts, key: string, value: string): number {
 }
 
 interface AffinityFilterState {
-  readonly placed: PlacedPods;
+  /** Recognises preemption's what-if views of a node. */
+  readonly views: ViewTracker;
   readonly info: PodAffinityInfo;
   /** Existing pods whose required anti-affinity terms match the incoming pod, per their topology. */
   readonly existingAntiAffinity: TopologyCounts;
@@ -163,13 +164,13 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
 
   preFilter(state: CycleState, pod: PodRecord, nodes: readonly NodeInfo[]): Status {
     rememberAllNodes(state, nodes);
-    const placed = placedPods(state, pod, nodes);
     const info = podAffinityInfo(pod.pod);
-
+    // Existing pods' anti-affinity: only pods with terms (NodeInfo.podsWithAffinity) need a look.
+    const withTerms = affinityPods(state, pod, nodes);
     const existingAntiAffinity: TopologyCounts = new Map();
-    for (const p of placed.withRequiredAntiAffinity) {
-      const existing = placed.pods[p]!;
-      const labels = placed.nodes[placed.nodeIndex[p]!]!.node.metadata.labels;
+    for (const p of withTerms.withRequiredAntiAffinity) {
+      const existing = withTerms.pods[p]!;
+      const labels = withTerms.nodes[withTerms.nodeIndex[p]!]!.node.metadata.labels;
       for (const term of podAffinityInfo(existing.pod).requiredAntiAffinity) {
         if (termMatches(term, pod.pod)) add(existingAntiAffinity, labels, term.topologyKey, 1);
       }
@@ -182,6 +183,8 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
     const affinity: TopologyCounts = new Map();
     const antiAffinity: TopologyCounts = new Map();
     if (required.length > 0 || requiredAnti.length > 0) {
+      // The pod's own terms may select any pod: every pod on every node.
+      const placed = placedPods(state, pod, nodes);
       for (let p = 0; p < placed.pods.length; p += 1) {
         const existing = placed.pods[p]!.pod;
         const labels = placed.nodes[placed.nodeIndex[p]!]!.node.metadata.labels;
@@ -192,7 +195,7 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
       }
     }
     state.write(FILTER_KEY, {
-      placed,
+      views: viewTracker(withTerms.nodes),
       info,
       existingAntiAffinity,
       affinity,
@@ -206,7 +209,7 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
     const prepared = state.read(FILTER_KEY);
     if (prepared === undefined) return errorStatus(INTER_POD_AFFINITY, 'reading "PreFilterInterPodAffinity" from cycleState: not found');
     const labels = node.node.metadata.labels;
-    const changes = viewChanges(state, prepared.placed, node, pod);
+    const changes = viewChanges(state, prepared.views, node, pod);
     const s = changes === undefined ? prepared : adjustedForView(prepared, pod, labels, changes);
 
     let podsExist = true;
@@ -240,15 +243,13 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
     const info = podAffinityInfo(pod.pod);
     const hasPreferred = info.preferredAffinity.length > 0 || info.preferredAntiAffinity.length > 0;
     if (this.#ignorePreferredTermsOfExistingPods && !hasPreferred) return skip();
-    const placed = placedPods(state, pod, filtered);
+    // Without preferred terms of its own, only existing pods with affinity terms can add anything.
+    const placed: PodsOnNodes = hasPreferred ? placedPods(state, pod, filtered) : affinityPods(state, pod, filtered);
     const hardWeight = this.#hardPodAffinityWeight;
     const hard = (): number => hardWeight;
     const scores: TopologyCounts = new Map();
     let any = false;
-    // Without preferred terms of its own, only existing pods with affinity terms can add anything.
-    const count = hasPreferred ? placed.pods.length : placed.withAffinity.length;
-    for (let j = 0; j < count; j += 1) {
-      const p = hasPreferred ? j : placed.withAffinity[j]!;
+    for (let p = 0; p < placed.pods.length; p += 1) {
       const existing = placed.pods[p]!.pod;
       const labels = placed.nodes[placed.nodeIndex[p]!]!.node.metadata.labels;
       if (labels === undefined) continue;

@@ -19,8 +19,8 @@ import type {
 } from '../framework/types.ts';
 import { compileSelector, selectorMatches, withLabelKeys } from './affinity-terms.ts';
 import { podMatchesNodeAffinity } from './node-selector-match.ts';
-import { allNodes, isDeleting, placedPods, rememberAllNodes, viewChanges } from './placed-pods.ts';
-import type { PlacedPods, ViewChanges } from './placed-pods.ts';
+import { allNodes, isDeleting, placedPods, rememberAllNodes, viewChanges, viewTracker } from './placed-pods.ts';
+import type { ViewChanges, ViewTracker } from './placed-pods.ts';
 import { findUntoleratedTaint } from './tolerations.ts';
 
 export const POD_TOPOLOGY_SPREAD = 'PodTopologySpread';
@@ -147,7 +147,8 @@ class InclusionPolicies {
 
 /** What PreFilter computed for Filter: matching pods per topology domain, per DoNotSchedule constraint. */
 export interface SpreadFilterState {
-  readonly placed: PlacedPods;
+  /** Recognises preemption's what-if views of a node. */
+  readonly views: ViewTracker;
   readonly constraints: readonly SpreadConstraint[];
   /** Per constraint: domain (topology value) -> matching pods, for every domain of an eligible node. */
   readonly counts: ReadonlyArray<ReadonlyMap<string, number>>;
@@ -272,7 +273,7 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
       }
     }
     state.write(FILTER_KEY, {
-      placed,
+      views: viewTracker(all),
       constraints,
       counts,
       minMatch: constraints.map((c, i) => minMatchNum(counts[i]!, c.minDomains)),
@@ -285,7 +286,7 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
     const prepared = state.read(FILTER_KEY);
     if (prepared === undefined) return errorStatus(POD_TOPOLOGY_SPREAD, 'reading "PreFilterPodTopologySpread" from cycleState: not found');
     const labels = node.node.metadata.labels;
-    const changes = viewChanges(state, prepared.placed, node, pod);
+    const changes = viewChanges(state, prepared.views, node, pod);
     const s = changes === undefined ? prepared : adjustedForView(prepared, pod, node, changes);
     for (let i = 0; i < s.constraints.length; i += 1) {
       const c = s.constraints[i]!;

@@ -1,5 +1,5 @@
 import { ApiError } from '@flotilla/client';
-import type { KubeEvent } from '@flotilla/client';
+import type { KubeEvent, PodScheduling } from '@flotilla/client';
 import type { Node, Pod } from '@flotilla/model';
 import { describeNode } from '../render/describe-node.ts';
 import { describePod } from '../render/describe-pod.ts';
@@ -56,7 +56,7 @@ export async function runDescribe(args: readonly string[], options: DescribeComm
             }
           }
         }
-        for (const pod of pods) outputs.push(describePod(pod, await podEvents(pod, ctx), describeOptions));
+        for (const pod of pods) outputs.push(describePod(pod, await podEvents(pod, ctx), describeOptions, await podScheduling(pod, ctx)));
       } else {
         let nodes: Node[] = [];
         if (target.names.length === 0) {
@@ -96,6 +96,16 @@ async function podEvents(pod: Pod, ctx: CommandContext): Promise<KubeEvent[] | u
   try {
     const events = (await ctx.client.listEvents(pod.metadata.namespace, { involvedObjectName: pod.metadata.name, kind: 'Pod' })).body.items;
     return events.filter((e) => !e.involvedObject.uid || e.involvedObject.uid === pod.metadata.uid);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The pod's last scheduling attempt; undefined if it cannot be read (an older API, a replaced pod). */
+async function podScheduling(pod: Pod, ctx: CommandContext): Promise<PodScheduling | undefined> {
+  try {
+    const scheduling = (await ctx.client.getScheduling(pod.metadata.namespace, pod.metadata.name)).body;
+    return scheduling.metadata.uid === pod.metadata.uid ? scheduling : undefined;
   } catch {
     return undefined;
   }

@@ -1,14 +1,18 @@
-import type { KubeEvent } from '@flotilla/client';
+import type { KubeEvent, PodScheduling } from '@flotilla/client';
 import type { Container, ContainerPort, ContainerState, ContainerStatus, Pod, Volume } from '@flotilla/model';
 import { compare, describeEvents, printAnnotationsMultiline, printBool, printLabelsMultiline, printTolerationsMultiline, type DescribeOptions } from './describe-common.ts';
 import { formatRfc1123z, since } from './duration.ts';
 import { podNodeName } from './pod-status.ts';
 import { computeQosClass } from './qos.ts';
 import { formatQuantity } from './quantity.ts';
+import { describeScheduling } from './scheduling.ts';
 import { PrefixWriter } from './tabwriter.ts';
 
-/** `flotilla describe pod`, laid out as kubectl's describePod. `events` undefined omits the Events section. */
-export function describePod(pod: Pod, events: readonly KubeEvent[] | undefined, options: DescribeOptions): string {
+/**
+ * `flotilla describe pod`, laid out as kubectl's describePod. `events` undefined omits the Events
+ * section; `scheduling` (the pod's last scheduling attempt) adds a Scheduling section before it.
+ */
+export function describePod(pod: Pod, events: readonly KubeEvent[] | undefined, options: DescribeOptions, scheduling?: PodScheduling): string {
   const w = new PrefixWriter();
   const { spec, metadata } = pod;
   const status = pod.status ?? {};
@@ -59,6 +63,7 @@ export function describePod(pod: Pod, events: readonly KubeEvent[] | undefined, 
   w.write(0, `QoS Class:\t${status.qosClass || computeQosClass(pod)}\n`);
   printLabelsMultiline(w, 'Node-Selectors', spec.nodeSelector);
   printTolerationsMultiline(w, 'Tolerations', spec.tolerations);
+  describeScheduling(w, scheduling);
   describeEvents(w, events, options);
   return w.toString();
 }

@@ -1,0 +1,159 @@
+import type { FastifyInstance } from 'fastify';
+import { DEFAULT_SCHEDULER_NAME, formatFieldError, podForCreate, validatePod, type Pod } from '@flotilla/model';
+import type { NodeVerdict, SchedulingSummary } from '@flotilla/events';
+import { DEFAULT_PROFILE, buildNodeInfos, createFramework, withNominatedPods, AssumedPods, type Framework } from '@flotilla/scheduling';
+import { podHostPorts, podRequest, type PodRecord, type SchedulingRecord } from '@flotilla/state';
+import { ApiError, notFound } from '../api-status.ts';
+import type { ApiContext } from '../server.ts';
+import { warningHeaders } from './pods.ts';
+
+/** `GET .../pods/{name}/scheduling`: the pod's scheduling record from the fold. */
+export interface PodScheduling {
+  apiVersion: 'v1';
+  kind: 'PodScheduling';
+  metadata: { name: string; namespace: string; uid: string; resourceVersion: string };
+  schedulerName: string;
+  /** The node the pod is bound to, if any. */
+  nodeName?: string;
+  nominatedNodeName?: string;
+  /** PodBound and PodSchedulingFailed events recorded for this pod. */
+  attempts: number;
+  /** The last attempt with its verdict table; absent until a scheduler tried the pod. */
+  lastScheduling?: SchedulingRecord;
+}
+
+/** `POST .../pods/plan`: where the scheduler would place the pod now, and why. Nothing is written. */
+export interface PodSchedulingPlan {
+  apiVersion: 'v1';
+  kind: 'PodSchedulingPlan';
+  schedulerName: string;
+  /** The fold position the plan was computed at. */
+  resourceVersion: string;
+  feasible: boolean;
+  nodeName?: string;
+  message?: string;
+  verdicts: NodeVerdict[];
+  summary: SchedulingSummary;
+  /** When no node fits but preemption would make room: the node, and the pods it would evict there. */
+  preemption?: { nodeName: string; victims: Array<{ namespace: string; name: string }> };
+}
+
+/** Plans on clusters up to this size show every node; larger ones the best nodes (and one per rejection). */
+const PLAN_FULL_TABLE_MAX_NODES = 100;
+const PLAN_VERDICTS_KEPT = 20;
+
+export function registerSchedulingRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  // The API plans with the default profile only: other profiles live in their schedulers' config files.
+  let framework: Framework | undefined;
+  const defaultFramework = (): Framework => (framework ??= createFramework(DEFAULT_PROFILE));
+
+  app.get<{ Params: { ns: string; name: string } }>('/api/v1/namespaces/:ns/pods/:name/scheduling', (request) => {
+    const { ns, name } = request.params;
+    const record = ctx.projection.state.pods.get(`${ns}/${name}`);
+    if (!record) throw notFound('pods', name);
+    return schedulingOf(record);
+  });
+
+  app.post<{ Params: { ns: string }; Querystring: { maxVerdicts?: string } }>('/api/v1/namespaces/:ns/pods/plan', (request, reply) => {
+    const namespace = request.params.ns;
+    const result = validatePod(request.body);
+    warningHeaders(reply, result.warnings);
+    if (!result.ok) {
+      const name = manifestName(request.body);
+      throw new ApiError('Invalid', `Pod "${name}" is invalid: ${result.errors.map(formatFieldError).join(', ')}`, {
+        name,
+        kind: 'pods',
+        causes: result.errors.map((error) => ({ field: error.path, message: error.message, reason: 'FieldValueInvalid' })),
+      });
+    }
+    const manifest = result.value;
+    if (manifest.metadata.namespace !== undefined && manifest.metadata.namespace !== namespace) {
+      throw new ApiError('BadRequest', `the namespace of the provided object (${manifest.metadata.namespace}) does not match the namespace sent on the request (${namespace})`);
+    }
+    const pod = podForCreate(manifest, { uid: 'plan', now: ctx.now().toISOString(), namespace, generatedSuffix: 'plan0' });
+    const schedulerName = pod.spec.schedulerName ?? DEFAULT_SCHEDULER_NAME;
+    if (schedulerName !== DEFAULT_PROFILE.schedulerName) {
+      throw new ApiError(
+        'BadRequest',
+        `spec.schedulerName: the API plans with the "${DEFAULT_PROFILE.schedulerName}" profile only, not ${JSON.stringify(schedulerName)} (its scheduler's --config file defines it)`,
+      );
+    }
+    const maxVerdicts = parseMaxVerdicts(request.query.maxVerdicts);
+    const state = ctx.projection.state;
+    const record = planRecord(pod);
+    const nodes = withNominatedPods(buildNodeInfos(state, new AssumedPods()), state, undefined, record);
+    const planned = defaultFramework().schedulePod({
+      pod: record,
+      nodes,
+      pods: state.pods,
+      tieBreakSeed: pod.metadata.uid,
+      // A plan looks at every node (no sampling), so that asking twice gives the same answer.
+      evaluateAllNodes: true,
+      maxVerdicts: maxVerdicts === 'all' ? undefined : (maxVerdicts ?? (nodes.length <= PLAN_FULL_TABLE_MAX_NODES ? undefined : PLAN_VERDICTS_KEPT)),
+    });
+    const plan: PodSchedulingPlan = {
+      apiVersion: 'v1',
+      kind: 'PodSchedulingPlan',
+      schedulerName,
+      resourceVersion: String(state.seq),
+      feasible: planned.feasible,
+      ...(planned.nodeName !== undefined ? { nodeName: planned.nodeName } : {}),
+      ...(planned.message !== undefined ? { message: planned.message } : {}),
+      verdicts: planned.verdicts,
+      summary: planned.summary,
+      ...(planned.nominatedNodeName
+        ? { preemption: { nodeName: planned.nominatedNodeName, victims: (planned.victims ?? []).map((v) => ({ namespace: v.namespace, name: v.name })) } }
+        : {}),
+    };
+    return plan;
+  });
+}
+
+function schedulingOf(record: PodRecord): PodScheduling {
+  const { pod } = record;
+  return {
+    apiVersion: 'v1',
+    kind: 'PodScheduling',
+    metadata: { name: pod.metadata.name, namespace: pod.metadata.namespace, uid: pod.metadata.uid, resourceVersion: String(record.resourceVersion) },
+    schedulerName: pod.spec.schedulerName ?? DEFAULT_SCHEDULER_NAME,
+    ...(record.nodeName !== undefined ? { nodeName: record.nodeName } : {}),
+    ...(pod.status?.nominatedNodeName ? { nominatedNodeName: pod.status.nominatedNodeName } : {}),
+    attempts: record.schedulingAttempts,
+    ...(record.lastScheduling !== undefined ? { lastScheduling: record.lastScheduling } : {}),
+  };
+}
+
+/** The pod as the fold would record it on creation, never stored. */
+function planRecord(pod: Pod): PodRecord {
+  let request;
+  try {
+    request = podRequest(pod.spec);
+  } catch (error) {
+    throw new ApiError('BadRequest', `cannot count the pod's requests: ${(error as Error).message}`);
+  }
+  const nodeName = pod.spec.nodeName;
+  return {
+    pod: { ...pod, status: { phase: 'Pending', conditions: [] } },
+    key: `${pod.metadata.namespace}/${pod.metadata.name}`,
+    resourceVersion: 0,
+    request,
+    hostPorts: podHostPorts(pod.spec),
+    schedulingAttempts: 0,
+    released: false,
+    ...(nodeName !== undefined && nodeName !== '' ? { requestedNodeName: nodeName } : {}),
+  };
+}
+
+function parseMaxVerdicts(raw: string | undefined): number | 'all' | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (raw === 'all') return 'all';
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new ApiError('BadRequest', `maxVerdicts: invalid value ${JSON.stringify(raw)}: must be a positive integer or "all"`);
+  return value;
+}
+
+function manifestName(body: unknown): string {
+  const metadata = typeof body === 'object' && body !== null ? (body as { metadata?: unknown }).metadata : undefined;
+  const name = typeof metadata === 'object' && metadata !== null ? (metadata as { name?: unknown }).name : undefined;
+  return typeof name === 'string' ? name : '';
+}
