@@ -2,15 +2,17 @@
 // and instance-type labels) with M pods already bound, then K decisions made as the scheduler service
 // makes them: the framework over the cached node list, each decision assumed before the next.
 //
-//   npm run bench -- scheduler [--quick] [--decisions=K] [--runs=R]
+//   npm run bench -- scheduler [--quick] [--decisions=K] [--runs=R] [--sizes=500,5000] [--without=PluginA,PluginB] [--rebuild-node-infos]
 //
-// Prints one row per (nodes, workload): decisions/s (median of the runs), p50/p99 µs per decision,
-// and the slowdown against the basic workload at the same size. Figures only; nothing is asserted.
+// Prints one row per (nodes, workload): decisions per CPU-second (median of the runs; CPU time, so a
+// busy shared machine skews it less than wall time), p50/p99 µs of wall time per decision, and the
+// slowdown against the basic workload at the same size. `--without` drops plugins from the default
+// profile to show what they cost. Figures only; nothing is asserted.
 import { performance } from 'node:perf_hooks';
 import { cpus } from 'node:os';
 import type { Container, PodSpec } from '@flotilla/model';
 import type { DomainEvent } from '@flotilla/events';
-import { AssumedPods, DEFAULT_PROFILE, IN_TREE_REGISTRY, NodeInfoCache, createFramework, type Profile } from '@flotilla/scheduling';
+import { AssumedPods, DEFAULT_PROFILE, IN_TREE_REGISTRY, NodeInfoCache, buildNodeInfos, createFramework, type Profile } from '@flotilla/scheduling';
 import { applyEvent, createClusterState, type ClusterState, type PodRecord } from '@flotilla/state';
 import { nodeRegistered, podBound, podCreated, toRecord } from '@flotilla/state/testing';
 
@@ -149,6 +151,8 @@ function benchProfile(without: ReadonlySet<string>): Profile {
 }
 
 let PROFILE: Profile = DEFAULT_PROFILE;
+/** `--rebuild-node-infos`: build every NodeInfo per decision (buildNodeInfos), as before NodeInfoCache. */
+let REBUILD = false;
 
 /** One run: a fresh framework, assume cache and node list, K decisions. */
 function runOnce(state: ClusterState, pending: readonly PodRecord[], timings: Float64Array): { seconds: number; feasible: number; evaluated: number } {
@@ -163,7 +167,8 @@ function runOnce(state: ClusterState, pending: readonly PodRecord[], timings: Fl
   for (let k = 0; k < pending.length; k += 1) {
     const pod = pending[k]!;
     const t0 = performance.now();
-    const result = framework.schedulePod({ pod, nodes: cache.nodes(), pods: state.pods, tieBreakSeed: pod.pod.metadata.uid, maxVerdicts });
+    const nodes = REBUILD ? buildNodeInfos(state, assumed) : cache.nodes();
+    const result = framework.schedulePod({ pod, nodes, pods: state.pods, tieBreakSeed: pod.pod.metadata.uid, maxVerdicts });
     if (result.nodeName !== undefined) assumed.assume(pod, result.nodeName);
     timings[k] = performance.now() - t0;
     if (result.feasible) feasible += 1;
@@ -234,6 +239,7 @@ export async function run(args: readonly string[]): Promise<void> {
   const runs = Number(flag(args, 'runs') ?? 3);
   const without = new Set((flag(args, 'without') ?? '').split(',').filter(Boolean));
   PROFILE = benchProfile(without);
+  REBUILD = flag(args, 'rebuild-node-infos') !== undefined;
   const profilePlugins = new Set(PROFILE.plugins.filter);
   const has = (plugin: string): boolean => IN_TREE_REGISTRY.has(plugin) && profilePlugins.has(plugin);
   const sizes = (flag(args, 'sizes') ?? (quick ? '500,5000' : '500,5000,20000')).split(',').map(Number);
@@ -242,7 +248,8 @@ export async function run(args: readonly string[]): Promise<void> {
   process.stdout.write(
     `scheduler benchmark: ${decisions} decisions x ${runs} runs per row (median), node ${process.version}, ${cpus().length} CPU(s) (${cpus()[0]?.model ?? 'unknown'})\n` +
       `profile filters: ${PROFILE.plugins.filter.join(', ')}\n` +
-      `profile scores: ${PROFILE.plugins.score.map((p) => `${p.name} x${p.weight}`).join(', ')}\n\n`,
+      `profile scores: ${PROFILE.plugins.score.map((p) => `${p.name} x${p.weight}`).join(', ')}\n` +
+      `node list: ${REBUILD ? 'rebuilt per decision (buildNodeInfos)' : 'NodeInfoCache'}\n\n`,
   );
   const rows: Figures[] = [];
   for (const nodes of sizes) {

@@ -195,8 +195,8 @@ export {
 export type { InterPodAffinityArgs, InterPodAffinityArgsInput, TopologyCounts } from './plugins/inter-pod-affinity.ts';
 export { compileSelector, selectorMatches, termMatches, podAffinityInfo, NAMESPACE_NAME_LABEL } from './plugins/affinity-terms.ts';
 export type { AffinityTerm, CompiledSelector, PodAffinityInfo } from './plugins/affinity-terms.ts';
-export { ALL_NODES, placedPods } from './plugins/placed-pods.ts';
-export type { PlacedPods } from './plugins/placed-pods.ts';
+export { ALL_NODES, affinityPods, countsOnNodes } from './plugins/placed-pods.ts';
+export type { AffinityPods, PodPredicate } from './plugins/placed-pods.ts';
 export { unschedulableMessage, NO_NODES_AVAILABLE_MESSAGE } from './unschedulable-message.ts';
 export {
   DefaultPreemption,

@@ -80,6 +80,19 @@ export function withLabelKeys(
   return extra.length === 0 ? selector : { nothing: false, requirements: [...extra, ...selector.requirements] };
 }
 
+const signatures = new WeakMap<CompiledSelector, string>();
+
+/** A string that two selectors share exactly when they select the same labels (requirements in order). */
+export function selectorSignature(selector: CompiledSelector): string {
+  if (selector.nothing) return '!';
+  let signature = signatures.get(selector);
+  if (signature === undefined) {
+    signature = JSON.stringify(selector.requirements.map(({ key, operator, values }) => [key, operator, values]));
+    signatures.set(selector, signature);
+  }
+  return signature;
+}
+
 /** The label every namespace carries in Kubernetes; Flotilla has no Namespace objects, so it is the only one. */
 export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 
@@ -95,6 +108,11 @@ export interface AffinityTerm {
   /** Matched against the namespace's labels; SELECT_NOTHING when not set. */
   readonly namespaceSelector: CompiledSelector;
   readonly weight: number;
+}
+
+/** A string that two terms share exactly when they select the same pods (namespaces, namespace selector, selector). */
+export function termSignature(term: AffinityTerm): string {
+  return `${JSON.stringify([...term.namespaces].sort())}|${selectorSignature(term.namespaceSelector)}|${selectorSignature(term.selector)}`;
 }
 
 /** AffinityTerm.Matches: the pod is in one of the term's namespaces and its labels match the selector. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Pod } from '@flotilla/model';
 import type { PodRecord } from '@flotilla/state';
-import { stateKey } from '../framework/cycle-state.ts';
+import { CLUSTER_PODS, stateKey } from '../framework/cycle-state.ts';
 import type { CycleState } from '../framework/cycle-state.ts';
 import type { PluginFactory } from '../framework/registry.ts';
 import { errorStatus, skip, success, unresolvable, unschedulable } from '../framework/status.ts';
@@ -16,10 +16,10 @@ import type {
   PreScorePlugin,
   ScorePlugin,
 } from '../framework/types.ts';
-import { matchesAllTerms, podAffinityInfo, termMatches } from './affinity-terms.ts';
+import { matchesAllTerms, podAffinityInfo, termMatches, termSignature } from './affinity-terms.ts';
 import type { AffinityTerm, PodAffinityInfo } from './affinity-terms.ts';
-import { affinityPods, placedPods, rememberAllNodes, viewChanges, viewTracker } from './placed-pods.ts';
-import type { PodsOnNodes, ViewChanges, ViewTracker } from './placed-pods.ts';
+import { affinityPods, allNodes, countsOnNodes, rememberAllNodes, viewChanges, viewTracker } from './placed-pods.ts';
+import type { PodPredicate, ViewChanges, ViewTracker } from './placed-pods.ts';
 
 export const INTER_POD_AFFINITY = 'InterPodAffinity';
 export const ERR_REASON_AFFINITY_RULES_NOT_MATCH = "node(s) didn't match pod affinity rules";
@@ -85,6 +85,23 @@ function processTerms(scores: TopologyCounts, terms: readonly AffinityTerm[], we
 }
 
 const termWeight = (term: AffinityTerm): number => term.weight;
+
+const predicates = new WeakMap<AffinityTerm, PodPredicate>();
+
+/** The existing pods a term selects (terminating ones included, as kube-scheduler counts them). */
+function termPredicate(term: AffinityTerm): PodPredicate {
+  let predicate = predicates.get(term);
+  if (predicate === undefined) {
+    predicate = { signature: `affinity|${termSignature(term)}`, matches: (pod) => termMatches(term, pod.pod) };
+    predicates.set(term, predicate);
+  }
+  return predicate;
+}
+
+/** The existing pods that match every one of the terms. */
+function allTermsPredicate(terms: readonly AffinityTerm[]): PodPredicate {
+  return { signature: `affinity-all|${terms.map(termSignature).join('&')}`, matches: (pod) => matchesAllTerms(terms, pod.pod) };
+}
 
 /** A copy of `counts` with `delta` added at key -> labels[key] for each key (entries reaching 0 dropped). */
 function withDelta(counts: TopologyCounts, labels: Readonly<Record<string, string>> | undefined, delta: ReadonlyMap<string, number>): TopologyCounts {
@@ -183,15 +200,20 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
     const affinity: TopologyCounts = new Map();
     const antiAffinity: TopologyCounts = new Map();
     if (required.length > 0 || requiredAnti.length > 0) {
-      // The pod's own terms may select any pod: every pod on every node.
-      const placed = placedPods(state, pod, nodes);
-      for (let p = 0; p < placed.pods.length; p += 1) {
-        const existing = placed.pods[p]!.pod;
-        const labels = placed.nodes[placed.nodeIndex[p]!]!.node.metadata.labels;
-        if (required.length > 0 && matchesAllTerms(required, existing)) {
-          for (const term of required) add(affinity, labels, term.topologyKey, 1);
+      // The pod's own terms may select any pod: counted on every node (kept per node generation).
+      const cluster = state.read(CLUSTER_PODS) ?? new Map<string, PodRecord>();
+      const all = withTerms.nodes;
+      const matchingAll = required.length > 0 ? countsOnNodes(all, allTermsPredicate(required), cluster) : [];
+      const matchingAnti = requiredAnti.map((term) => countsOnNodes(all, termPredicate(term), cluster));
+      for (let n = 0; n < all.length; n += 1) {
+        const labels = all[n]!.node.metadata.labels;
+        if (labels === undefined) continue;
+        const count = matchingAll[n] ?? 0;
+        if (count > 0) for (const term of required) add(affinity, labels, term.topologyKey, count);
+        for (let t = 0; t < requiredAnti.length; t += 1) {
+          const antiCount = matchingAnti[t]![n]!;
+          if (antiCount > 0) add(antiAffinity, labels, requiredAnti[t]!.topologyKey, antiCount);
         }
-        for (const term of requiredAnti) if (termMatches(term, existing)) add(antiAffinity, labels, term.topologyKey, 1);
       }
     }
     state.write(FILTER_KEY, {
@@ -243,22 +265,35 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
     const info = podAffinityInfo(pod.pod);
     const hasPreferred = info.preferredAffinity.length > 0 || info.preferredAntiAffinity.length > 0;
     if (this.#ignorePreferredTermsOfExistingPods && !hasPreferred) return skip();
-    // Without preferred terms of its own, only existing pods with affinity terms can add anything.
-    const placed: PodsOnNodes = hasPreferred ? placedPods(state, pod, filtered) : affinityPods(state, pod, filtered);
     const hardWeight = this.#hardPodAffinityWeight;
     const hard = (): number => hardWeight;
     const scores: TopologyCounts = new Map();
     let any = false;
+    // The pod's preferred terms may select any pod: counted on every node (kept per node generation).
+    if (hasPreferred) {
+      const cluster = state.read(CLUSTER_PODS) ?? new Map<string, PodRecord>();
+      const weighted = [
+        ...info.preferredAffinity.map((term) => ({ term, sign: 1, predicate: termPredicate(term) })),
+        ...info.preferredAntiAffinity.map((term) => ({ term, sign: -1, predicate: termPredicate(term) })),
+      ];
+      const all = allNodes(state, filtered);
+      const matching = weighted.map(({ predicate }) => countsOnNodes(all, predicate, cluster));
+      for (let n = 0; n < all.length; n += 1) {
+        const labels = all[n]!.node.metadata.labels;
+        if (labels === undefined) continue;
+        for (let t = 0; t < weighted.length; t += 1) {
+          const { term, sign } = weighted[t]!;
+          const count = matching[t]![n]!;
+          if (count > 0 && add(scores, labels, term.topologyKey, sign * term.weight * count)) any = true;
+        }
+      }
+    }
+    // Existing pods' terms toward the pod: only pods with terms (NodeInfo.podsWithAffinity).
+    const placed = affinityPods(state, pod, filtered);
     for (let p = 0; p < placed.pods.length; p += 1) {
-      const existing = placed.pods[p]!.pod;
       const labels = placed.nodes[placed.nodeIndex[p]!]!.node.metadata.labels;
       if (labels === undefined) continue;
-      if (hasPreferred) {
-        if (processTerms(scores, info.preferredAffinity, termWeight, existing, labels, 1)) any = true;
-        if (processTerms(scores, info.preferredAntiAffinity, termWeight, existing, labels, -1)) any = true;
-      }
-      const theirs = podAffinityInfo(existing);
-      if (!theirs.hasAny) continue;
+      const theirs = podAffinityInfo(placed.pods[p]!.pod);
       if (hardWeight > 0 && processTerms(scores, theirs.requiredAffinity, hard, pod.pod, labels, 1)) any = true;
       if (processTerms(scores, theirs.preferredAffinity, termWeight, pod.pod, labels, 1)) any = true;
       if (processTerms(scores, theirs.preferredAntiAffinity, termWeight, pod.pod, labels, -1)) any = true;

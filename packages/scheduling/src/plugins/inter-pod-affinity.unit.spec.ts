@@ -3,7 +3,7 @@ import type { Affinity, PodAffinityTerm } from '@flotilla/model';
 import { AssumedPods } from '../framework/assumed-pods.ts';
 import { CLUSTER_PODS, CycleState } from '../framework/cycle-state.ts';
 import { createFramework } from '../framework/framework.ts';
-import { buildNodeInfos } from '../framework/node-info.ts';
+import { NodeInfoCache, buildNodeInfos } from '../framework/node-info.ts';
 import { DEFAULT_PROFILE } from '../framework/profile.ts';
 import type { NodeInfo, NodeScore } from '../framework/types.ts';
 import { clusterState, podRecord } from '../test-support/fixtures.ts';
@@ -83,6 +83,24 @@ describe('InterPodAffinity: required anti-affinity', () => {
     // DefaultPreemption (same priority: no victims) appends its own sentence after the filters' one.
     expect(third.message).toMatch(/^0\/2 nodes are available: 2 node\(s\) didn't match pod anti-affinity rules\.( preemption: .*)?$/);
     expect(third.unschedulablePlugins).toEqual(['InterPodAffinity']);
+  });
+
+  it('keeps replicas apart over NodeInfoCache too (counts kept across attempts)', () => {
+    const framework = createFramework(DEFAULT_PROFILE);
+    const cluster = clusterState([node('n1', 'a'), node('n2', 'a'), node('n3', 'b')]);
+    const assumed = new AssumedPods();
+    const cache = new NodeInfoCache(cluster, assumed);
+    const placed: Array<string | undefined> = [];
+    for (let i = 0; i < 4; i += 1) {
+      const pod = podRecord(replica(`cached-${i}`));
+      cluster.pods.set(pod.key, pod);
+      const result = framework.schedulePod({ pod, nodes: cache.nodes(), pods: cluster.pods });
+      if (result.nodeName !== undefined) assumed.assume(pod, result.nodeName);
+      placed.push(result.nodeName);
+    }
+    cache.close();
+    expect(new Set(placed.slice(0, 3))).toEqual(new Set(['n1', 'n2', 'n3']));
+    expect(placed[3]).toBeUndefined();
   });
 
   it('rejects (Unschedulable, preemption may help) only the nodes of a domain holding a matching pod', () => {

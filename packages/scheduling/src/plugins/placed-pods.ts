@@ -6,8 +6,10 @@ import type { NodeInfo } from '../framework/types.ts';
 import { podAffinityInfo } from './affinity-terms.ts';
 
 // The pods already on nodes, for the plugins that look at other pods (InterPodAffinity,
-// PodTopologySpread): kube-scheduler's snapshot NodeInfo.Pods / PodsWithAffinity /
-// PodsWithRequiredAntiAffinity, gathered at most once per scheduling cycle and shared by both plugins.
+// PodTopologySpread): kube-scheduler's NodeInfo.Pods / PodsWithAffinity / PodsWithRequiredAntiAffinity.
+// Counts of the pods a constraint or term selects are kept per node generation across attempts, and
+// the pods with affinity terms come from NodeInfo.podsWithAffinity, so that a cycle costs O(nodes),
+// not O(pods in the cluster).
 
 /**
  * Every node of the cycle, as PreFilter sees them. PreScore only gets the feasible nodes, but
@@ -64,46 +66,164 @@ export interface PodPredicate {
   readonly matches: (pod: PodRecord) => boolean;
 }
 
+interface CountsAcrossNodes {
+  nodes: NodeInfo[];
+  generations: Array<number | undefined>;
+  counts: number[];
+}
+
+// Per predicate, the count on each node of the last cycle that asked, with the generation of the node
+// it was counted at. NodeInfoCache hands out the same NodeInfo objects attempt after attempt and gives
+// a node a new generation whenever it or its pods change: a cycle then costs one comparison per node,
+// and only the nodes that changed since (usually the one the last pod went to) are counted again.
+const countsByPredicate = new Map<string, CountsAcrossNodes>();
+/** Predicates remembered at once (least recently used dropped first). */
+const MAX_PREDICATES = 64;
+
+function countPods(node: NodeInfo, predicate: PodPredicate, cluster: ReadonlyMap<string, PodRecord>): number {
+  let count = 0;
+  for (const key of node.podKeys) {
+    const pod = cluster.get(key);
+    if (pod !== undefined && !isTerminal(pod) && predicate.matches(pod)) count += 1;
+  }
+  return count;
+}
+
+/**
+ * For each of `nodes`, how many of its pods (terminal ones left out) the predicate selects, as
+ * kube-scheduler counts over NodeInfo.Pods. Counts of nodes with an unchanged generation are reused
+ * from earlier cycles. The pod being scheduled is pending, so it is on no node: a pod is only
+ * assumed onto a node once it has been scheduled.
+ */
+export function countsOnNodes(nodes: readonly NodeInfo[], predicate: PodPredicate, cluster: ReadonlyMap<string, PodRecord>): readonly number[] {
+  let entry = countsByPredicate.get(predicate.signature);
+  if (entry !== undefined) {
+    countsByPredicate.delete(predicate.signature); // re-inserted below: most recently used last
+  } else {
+    entry = { nodes: [], generations: [], counts: [] };
+  }
+  if (entry.nodes.length !== nodes.length) {
+    entry.nodes = new Array<NodeInfo>(nodes.length);
+    entry.generations = new Array<number | undefined>(nodes.length).fill(undefined);
+    entry.counts = new Array<number>(nodes.length).fill(0);
+  }
+  const { nodes: seen, generations, counts } = entry;
+  for (let n = 0; n < nodes.length; n += 1) {
+    const node = nodes[n]!;
+    const generation = node.generation;
+    if (generation !== undefined && seen[n] === node && generations[n] === generation) continue;
+    seen[n] = node;
+    generations[n] = generation;
+    counts[n] = node.podKeys.size === 0 ? 0 : countPods(node, predicate, cluster);
+  }
+  countsByPredicate.set(predicate.signature, entry);
+  if (countsByPredicate.size > MAX_PREDICATES) countsByPredicate.delete(countsByPredicate.keys().next().value!);
+  return counts;
+}
+
+interface DomainSums {
+  nodes: NodeInfo[];
+  generations: Array<number | undefined>;
+  /** Each node's domain (undefined: not eligible) and matching pods, as last added to the sums. */
+  domains: Array<string | undefined>;
+  contributions: number[];
+  /** Domain -> matching pods over its eligible nodes. */
+  sums: Map<string, number>;
+  /** Domain -> eligible nodes in it (a domain goes when its last node does). */
+  members: Map<string, number>;
+}
+
+const sumsByDomainKey = new Map<string, DomainSums>();
+
+function leave(entry: DomainSums, n: number): void {
+  const domain = entry.domains[n];
+  if (domain === undefined) return;
+  const left = entry.members.get(domain)! - 1;
+  if (left === 0) {
+    entry.members.delete(domain);
+    entry.sums.delete(domain);
+  } else {
+    entry.members.set(domain, left);
+    entry.sums.set(domain, entry.sums.get(domain)! - entry.contributions[n]!);
+  }
+  entry.domains[n] = undefined;
+}
+
+/**
+ * Matching pods per topology domain over the eligible nodes: those with every one of `requiredKeys`
+ * (the domain is the node's `topologyKey` label, '' when it has none). Every domain of an eligible
+ * node is present, with 0 when nothing matches there. Kept per predicate across cycles like
+ * countsOnNodes: only nodes whose generation changed are counted and moved again.
+ */
+export function domainCounts(
+  nodes: readonly NodeInfo[],
+  predicate: PodPredicate,
+  topologyKey: string,
+  requiredKeys: readonly string[],
+  cluster: ReadonlyMap<string, PodRecord>,
+): ReadonlyMap<string, number> {
+  const cacheKey = `${predicate.signature}|${topologyKey}|${requiredKeys.join(',')}`;
+  let entry = sumsByDomainKey.get(cacheKey);
+  if (entry !== undefined) sumsByDomainKey.delete(cacheKey);
+  if (entry === undefined || entry.nodes.length !== nodes.length) {
+    entry = {
+      nodes: new Array<NodeInfo>(nodes.length),
+      generations: new Array<number | undefined>(nodes.length).fill(undefined),
+      domains: new Array<string | undefined>(nodes.length).fill(undefined),
+      contributions: new Array<number>(nodes.length).fill(0),
+      sums: new Map(),
+      members: new Map(),
+    };
+  }
+  for (let n = 0; n < nodes.length; n += 1) {
+    const node = nodes[n]!;
+    const generation = node.generation;
+    if (generation !== undefined && entry.nodes[n] === node && entry.generations[n] === generation) continue;
+    leave(entry, n);
+    entry.nodes[n] = node;
+    entry.generations[n] = generation;
+    const labels = node.node.metadata.labels;
+    let eligible = true;
+    for (const key of requiredKeys) {
+      if (labels?.[key] === undefined) {
+        eligible = false;
+        break;
+      }
+    }
+    if (!eligible) continue;
+    const domain = labels?.[topologyKey] ?? '';
+    const count = node.podKeys.size === 0 ? 0 : countPods(node, predicate, cluster);
+    entry.domains[n] = domain;
+    entry.contributions[n] = count;
+    entry.members.set(domain, (entry.members.get(domain) ?? 0) + 1);
+    entry.sums.set(domain, (entry.sums.get(domain) ?? 0) + count);
+  }
+  sumsByDomainKey.set(cacheKey, entry);
+  if (sumsByDomainKey.size > MAX_PREDICATES) sumsByDomainKey.delete(sumsByDomainKey.keys().next().value!);
+  return entry.sums;
+}
+
 interface NodeCounts {
   readonly generation: number;
   readonly counts: Map<string, number>;
 }
 
-// Per NodeInfo object reused across attempts (NodeInfoCache), the pods each predicate selected, for
-// as long as its generation holds: a cycle then costs one lookup per node instead of a look at every
-// pod of the cluster, and only the nodes that changed since (usually the one the last pod went to)
-// are counted again.
 const countsByNode = new WeakMap<NodeInfo, NodeCounts>();
 
-/**
- * How many pods on the node (terminal ones and the incoming pod left out) the predicate selects, as
- * kube-scheduler counts over NodeInfo.Pods; cached per node generation.
- */
-export function countOnNode(node: NodeInfo, predicate: PodPredicate, cluster: ReadonlyMap<string, PodRecord>, incoming: PodRecord): number {
-  const keys = node.podKeys;
-  if (keys.size === 0) return 0;
+/** How many of the node's pods the predicate selects; kept per node generation (for a few nodes: the feasible ones). */
+export function countOnNode(node: NodeInfo, predicate: PodPredicate, cluster: ReadonlyMap<string, PodRecord>): number {
+  if (node.podKeys.size === 0) return 0;
   const generation = node.generation;
-  let entry: NodeCounts | undefined;
-  let count: number | undefined;
-  if (generation !== undefined) {
-    entry = countsByNode.get(node);
-    if (entry === undefined || entry.generation !== generation) {
-      entry = { generation, counts: new Map() };
-      countsByNode.set(node, entry);
-    }
-    count = entry.counts.get(predicate.signature);
+  if (generation === undefined) return countPods(node, predicate, cluster);
+  let entry = countsByNode.get(node);
+  if (entry === undefined || entry.generation !== generation || entry.counts.size >= MAX_PREDICATES) {
+    entry = { generation, counts: new Map() };
+    countsByNode.set(node, entry);
   }
+  let count = entry.counts.get(predicate.signature);
   if (count === undefined) {
-    count = 0;
-    for (const key of keys) {
-      const pod = cluster.get(key);
-      if (pod !== undefined && !isTerminal(pod) && predicate.matches(pod)) count += 1;
-    }
-    entry?.counts.set(predicate.signature, count);
-  }
-  if (keys.has(incoming.key)) {
-    const self = cluster.get(incoming.key);
-    if (self !== undefined && !isTerminal(self) && predicate.matches(self)) count -= 1;
+    count = countPods(node, predicate, cluster);
+    entry.counts.set(predicate.signature, count);
   }
   return count;
 }

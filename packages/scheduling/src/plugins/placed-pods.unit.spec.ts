@@ -2,20 +2,22 @@ import { describe, expect, it } from 'vitest';
 import { AssumedPods } from '../framework/assumed-pods.ts';
 import { CLUSTER_PODS, CycleState } from '../framework/cycle-state.ts';
 import { NodeInfoOverlay } from '../framework/node-info-overlay.ts';
-import { buildNodeInfos } from '../framework/node-info.ts';
+import { NodeInfoCache, buildNodeInfos } from '../framework/node-info.ts';
 import type { NodeInfo } from '../framework/types.ts';
 import { clusterState, podRecord } from '../test-support/fixtures.ts';
 import {
   ALL_NODES,
   affinityPods,
   allNodes,
+  countsOnNodes,
+  domainCounts,
   isDeleting,
   isTerminal,
-  placedPods,
   rememberAllNodes,
   viewChanges,
   viewTracker,
 } from './placed-pods.ts';
+import type { PodPredicate } from './placed-pods.ts';
 
 const anti = { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: {}, topologyKey: 'h' }] } };
 const preferred = { podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, podAffinityTerm: { labelSelector: {}, topologyKey: 'h' } }] } };
@@ -37,17 +39,102 @@ function setup() {
   return { cluster, state, nodes: buildNodeInfos(cluster, new AssumedPods()) };
 }
 
-describe('placedPods', () => {
-  it('lists the pods on every node once per cycle, without terminal pods, unknown keys or the incoming pod', () => {
-    const { cluster, state, nodes } = setup();
-    const incoming = cluster.pods.get('default/a')!; // as if it were being scheduled again
+describe('countsOnNodes', () => {
+  let serial = 0;
+  const everyPod = (calls: string[] = []): PodPredicate => {
+    serial += 1;
+    const signature = `every-${serial}`;
+    return {
+      signature,
+      matches: (pod) => {
+        calls.push(pod.key);
+        return true;
+      },
+    };
+  };
+
+  it('counts the pods of each node a predicate selects, without terminal pods or unknown keys', () => {
+    const { cluster, nodes } = setup();
     (nodes[1]!.podKeys as Set<string>).add('default/ghost');
-    const placed = placedPods(state, incoming, nodes);
-    expect(placed.pods.map((p) => p.pod.metadata.name)).toEqual(['anti', 'pref', 'leaving', 'plain']);
-    expect(placed.nodeIndex).toEqual([0, 1, 1, 2]);
-    expect(placedPods(state, incoming, [])).toBe(placed);
+    expect(countsOnNodes(nodes, everyPod(), cluster.pods)).toEqual([2, 2, 1]);
   });
 
+  it('reuses the counts of nodes whose generation did not change (NodeInfoCache), and counts changed nodes again', () => {
+    const { cluster } = setup();
+    const assumed = new AssumedPods();
+    const cache = new NodeInfoCache(cluster, assumed);
+    const calls: string[] = [];
+    const predicate = everyPod(calls);
+    expect(countsOnNodes(cache.nodes(), predicate, cluster.pods)).toEqual([2, 2, 1]);
+    expect(countsOnNodes(cache.nodes(), predicate, cluster.pods)).toEqual([2, 2, 1]);
+    expect(calls).toHaveLength(5); // the second answer came from the cache
+    const extra = podRecord({ name: 'extra' });
+    cluster.pods.set(extra.key, extra);
+    assumed.assume(extra, 'n1');
+    expect(countsOnNodes(cache.nodes(), predicate, cluster.pods)).toEqual([3, 2, 1]);
+    expect(calls).toHaveLength(8); // n1 only
+    cache.close();
+  });
+
+  it('keeps nothing for NodeInfo objects without a generation', () => {
+    const { cluster, nodes } = setup();
+    const calls: string[] = [];
+    const predicate = everyPod(calls);
+    countsOnNodes(nodes, predicate, cluster.pods);
+    countsOnNodes(nodes, predicate, cluster.pods);
+    expect(calls).toHaveLength(10);
+  });
+});
+
+describe('domainCounts', () => {
+  const zoneOf = (n: NodeInfo): string | undefined => n.node.metadata.labels?.zone;
+  /** A NodeInfo with a generation, as NodeInfoCache hands out. */
+  const withGeneration = (info: NodeInfo, generation: number, labels?: Record<string, string>): NodeInfo => ({
+    name: info.name,
+    node: labels === undefined ? info.node : { ...info.node, metadata: { ...info.node.metadata, labels } },
+    allocatable: info.allocatable,
+    requested: info.requested,
+    nonZeroRequested: info.nonZeroRequested,
+    hostPorts: info.hostPorts,
+    podKeys: info.podKeys,
+    assumedPodKeys: info.assumedPodKeys,
+    generation,
+  });
+
+  it('sums matching pods per domain over the nodes with the keys, and follows nodes that change', () => {
+    const cluster = clusterState(
+      [
+        { name: 'n1', labels: { zone: 'a' } },
+        { name: 'n2', labels: { zone: 'a' } },
+        { name: 'n3', labels: { zone: 'b' } },
+        { name: 'bare' },
+      ],
+      [
+        { name: 'p1', labels: { app: 'web' }, boundTo: 'n1' },
+        { name: 'p2', labels: { app: 'web' }, boundTo: 'n2' },
+        { name: 'p3', labels: { app: 'db' }, boundTo: 'n3' },
+        { name: 'p4', labels: { app: 'web' }, boundTo: 'bare' },
+      ],
+    );
+    const web: PodPredicate = { signature: 'test-domain-web', matches: (pod) => pod.pod.metadata.labels?.app === 'web' };
+    const base = buildNodeInfos(cluster, new AssumedPods());
+    let nodes = base.map((n, i) => withGeneration(n, 1000 + i));
+    expect(Object.fromEntries(domainCounts(nodes, web, 'zone', ['zone'], cluster.pods))).toEqual({ a: 2, b: 0 });
+    // Without required keys, a node without the label is in the '' domain.
+    expect(Object.fromEntries(domainCounts(nodes, web, 'zone', [], cluster.pods))).toEqual({ a: 2, b: 0, '': 1 });
+    // n2 moves to zone b (a new generation): its pod moves with it.
+    nodes = nodes.map((n, i) => (n.name === 'n2' ? withGeneration(base[i]!, 2000, { zone: 'b' }) : n));
+    expect(nodes.map(zoneOf)).toEqual(['a', 'b', 'b', undefined]);
+    expect(Object.fromEntries(domainCounts(nodes, web, 'zone', ['zone'], cluster.pods))).toEqual({ a: 1, b: 1 });
+    // n1 loses its zone label: zone a has no node left, so it is no domain any more.
+    nodes = nodes.map((n) => (n.name === 'n1' ? withGeneration(base[0]!, 3000, {}) : n));
+    expect(Object.fromEntries(domainCounts(nodes, web, 'zone', ['zone'], cluster.pods))).toEqual({ b: 1 });
+    // A list of another length starts over.
+    expect(Object.fromEntries(domainCounts(nodes.slice(0, 3), web, 'zone', ['zone'], cluster.pods))).toEqual({ b: 1 });
+  });
+});
+
+describe('cycle helpers', () => {
   it('tells terminal and deleting pods apart', () => {
     const { cluster } = setup();
     expect(isTerminal(cluster.pods.get('default/done')!)).toBe(true);

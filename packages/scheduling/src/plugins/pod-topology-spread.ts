@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { TopologySpreadConstraintSchema } from '@flotilla/model';
 import type { Node, Pod, TaintEffect, TopologySpreadConstraint } from '@flotilla/model';
 import type { PodRecord } from '@flotilla/state';
-import { stateKey } from '../framework/cycle-state.ts';
+import { CLUSTER_PODS, stateKey } from '../framework/cycle-state.ts';
 import type { CycleState } from '../framework/cycle-state.ts';
 import type { PluginFactory } from '../framework/registry.ts';
 import { errorStatus, skip, success, unresolvable, unschedulable } from '../framework/status.ts';
@@ -17,10 +17,10 @@ import type {
   PreScorePlugin,
   ScorePlugin,
 } from '../framework/types.ts';
-import { compileSelector, selectorMatches, withLabelKeys } from './affinity-terms.ts';
-import { podMatchesNodeAffinity } from './node-selector-match.ts';
-import { allNodes, isDeleting, placedPods, rememberAllNodes, viewChanges, viewTracker } from './placed-pods.ts';
-import type { ViewChanges, ViewTracker } from './placed-pods.ts';
+import { compileSelector, selectorMatches, selectorSignature, withLabelKeys } from './affinity-terms.ts';
+import { podMatchesNodeAffinity, requiredNodeAffinityOf } from './node-selector-match.ts';
+import { allNodes, countOnNode, countsOnNodes, domainCounts, isDeleting, rememberAllNodes, viewChanges, viewTracker } from './placed-pods.ts';
+import type { PodPredicate, ViewChanges, ViewTracker } from './placed-pods.ts';
 import { findUntoleratedTaint } from './tolerations.ts';
 
 export const POD_TOPOLOGY_SPREAD = 'PodTopologySpread';
@@ -65,8 +65,10 @@ export interface SpreadConstraint {
   readonly minDomains: number;
   readonly honorNodeAffinity: boolean;
   readonly honorNodeTaints: boolean;
-  /** Whether a pod counts for this constraint (same namespace as the incoming pod, and selected). */
+  /** Whether a pod is selected (same namespace as the incoming pod, and the selector): also self-match. */
   readonly matches: (pod: Pod) => boolean;
+  /** The existing pods that count: selected and not terminating (kubernetes#87621). */
+  readonly counted: PodPredicate;
 }
 
 /** The uid of the pod's controller ownerReference (its ReplicaSet, Job, ...), if any. */
@@ -94,7 +96,8 @@ export function spreadConstraintsOf(
       .filter((c) => c.whenUnsatisfiable === action)
       .map((c) => {
         const selector = withLabelKeys(compileSelector(c.labelSelector), pod.pod.metadata.labels, c.matchLabelKeys);
-        return toSpreadConstraint(c, (other) => other.metadata.namespace === namespace && selectorMatches(selector, other.metadata.labels));
+        const matches = (other: Pod): boolean => other.metadata.namespace === namespace && selectorMatches(selector, other.metadata.labels);
+        return toSpreadConstraint(c, matches, `spread|${namespace}|${selectorSignature(selector)}`);
       });
   }
   const applicable = defaults.filter((c) => c.whenUnsatisfiable === action);
@@ -102,10 +105,10 @@ export function spreadConstraintsOf(
   const uid = controllerUid(pod.pod);
   if (uid === undefined) return [];
   const sameController = (other: Pod): boolean => other.metadata.namespace === namespace && controllerUid(other) === uid;
-  return applicable.map((c) => toSpreadConstraint(c, sameController));
+  return applicable.map((c) => toSpreadConstraint(c, sameController, `spread|${namespace}|controller=${uid}`));
 }
 
-function toSpreadConstraint(c: TopologySpreadConstraint, matches: (pod: Pod) => boolean): SpreadConstraint {
+function toSpreadConstraint(c: TopologySpreadConstraint, matches: (pod: Pod) => boolean, signature: string): SpreadConstraint {
   return {
     maxSkew: c.maxSkew,
     topologyKey: c.topologyKey,
@@ -114,6 +117,7 @@ function toSpreadConstraint(c: TopologySpreadConstraint, matches: (pod: Pod) => 
     honorNodeAffinity: (c.nodeAffinityPolicy ?? 'Honor') === 'Honor',
     honorNodeTaints: (c.nodeTaintsPolicy ?? 'Ignore') === 'Honor',
     matches,
+    counted: { signature, matches: (other) => !isDeleting(other) && matches(other.pod) },
   };
 }
 
@@ -122,23 +126,44 @@ function hasAllTopologyKeys(labels: Readonly<Record<string, string>> | undefined
   return true;
 }
 
-/** Per node, whether each constraint's node inclusion policies (affinity, taints) admit it. */
+/** Whether each constraint's node inclusion policies (nodeAffinityPolicy, nodeTaintsPolicy) admit a node. */
 class InclusionPolicies {
+  readonly #pod: PodRecord;
+  /** The pod requires nothing of node labels: nodeAffinityPolicy Honor admits every node. */
+  readonly #anyNode: boolean;
+  #node: Node | undefined;
   #affinity: boolean | undefined;
   #taints: boolean | undefined;
 
-  constructor(
-    private readonly pod: PodRecord,
-    private readonly node: Node,
-  ) {}
+  constructor(pod: PodRecord) {
+    this.#pod = pod;
+    const required = requiredNodeAffinityOf(pod);
+    this.#anyNode = required.nodeSelector === undefined && required.required === undefined;
+  }
+
+  /** Looks at another node (answers are kept per node). */
+  at(node: Node): this {
+    if (node !== this.#node) {
+      this.#node = node;
+      this.#affinity = undefined;
+      this.#taints = undefined;
+    }
+    return this;
+  }
+
+  /** Whether the constraint's policies may leave out some node for this pod. */
+  restricts(c: SpreadConstraint): boolean {
+    return (c.honorNodeAffinity && !this.#anyNode) || c.honorNodeTaints;
+  }
 
   admits(c: SpreadConstraint): boolean {
-    if (c.honorNodeAffinity) {
-      this.#affinity ??= podMatchesNodeAffinity(this.pod.pod, this.node);
+    const node = this.#node!;
+    if (c.honorNodeAffinity && !this.#anyNode) {
+      this.#affinity ??= podMatchesNodeAffinity(this.#pod, node);
       if (!this.#affinity) return false;
     }
     if (c.honorNodeTaints) {
-      this.#taints ??= findUntoleratedTaint(this.node.spec.taints, this.pod.pod.spec.tolerations, DO_NOT_SCHEDULE_EFFECTS) === undefined;
+      this.#taints ??= findUntoleratedTaint(node.spec.taints, this.#pod.pod.spec.tolerations, DO_NOT_SCHEDULE_EFFECTS) === undefined;
       if (!this.#taints) return false;
     }
     return true;
@@ -191,17 +216,14 @@ function minMatchNum(counts: ReadonlyMap<string, number>, minDomains: number): n
 function adjustedForView(s: SpreadFilterState, pod: PodRecord, node: NodeInfo, changes: ViewChanges): SpreadFilterState {
   const labels = node.node.metadata.labels;
   if (!hasAllTopologyKeys(labels, s.constraints)) return s;
-  const policies = new InclusionPolicies(pod, node.node);
-  const namespace = pod.pod.metadata.namespace;
-  const counted = (other: PodRecord, c: SpreadConstraint): boolean =>
-    other.pod.metadata.namespace === namespace && !isDeleting(other) && c.matches(other.pod);
+  const policies = new InclusionPolicies(pod).at(node.node);
   const counts = s.counts.slice();
   const minMatch = s.minMatch.slice();
   s.constraints.forEach((c, i) => {
     if (!policies.admits(c)) return;
     let delta = 0;
-    for (const other of changes.added) if (counted(other, c)) delta += 1;
-    for (const other of changes.removed) if (counted(other, c)) delta -= 1;
+    for (const other of changes.added) if (c.counted.matches(other)) delta += 1;
+    for (const other of changes.removed) if (c.counted.matches(other)) delta -= 1;
     if (delta === 0) return;
     const value = labels![c.topologyKey]!;
     const adjusted = new Map(s.counts[i]!);
@@ -242,34 +264,36 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
     rememberAllNodes(state, nodes);
     const constraints = spreadConstraintsOf(pod, 'DoNotSchedule', this.#defaults);
     if (constraints.length === 0) return skip();
-    const placed = placedPods(state, pod, nodes);
-    const all = placed.nodes;
+    const all = allNodes(state, nodes);
+    const cluster = state.read(CLUSTER_PODS) ?? new Map<string, PodRecord>();
+    const policies = new InclusionPolicies(pod);
+    const keys = constraints.map((c) => c.topologyKey);
+    // Eligible nodes have every constraint's topology key and pass the inclusion policies. When the
+    // policies admit every node, the per-domain counts are kept across cycles (domainCounts).
+    if (!constraints.some((c) => policies.restricts(c))) {
+      const counts = constraints.map((c) => domainCounts(all, c.counted, c.topologyKey, keys, cluster));
+      state.write(FILTER_KEY, {
+        views: viewTracker(all),
+        constraints,
+        counts,
+        minMatch: constraints.map((c, i) => minMatchNum(counts[i]!, c.minDomains)),
+        selfMatch: constraints.map((c) => (c.matches(pod.pod) ? 1 : 0)),
+      });
+      return success();
+    }
     const counts = constraints.map(() => new Map<string, number>());
-    // domains[i][n]: node n's domain for constraint i, or undefined when the node is not eligible.
-    const domains = constraints.map(() => new Array<string | undefined>(all.length));
+    const perNode = constraints.map((c) => countsOnNodes(all, c.counted, cluster));
     for (let n = 0; n < all.length; n += 1) {
-      const node = all[n]!.node;
-      const labels = node.metadata.labels;
+      const info = all[n]!;
+      const labels = info.node.metadata.labels;
+      // Eligible nodes have every constraint's topology key and pass the inclusion policies.
       if (!hasAllTopologyKeys(labels, constraints)) continue;
-      const policies = new InclusionPolicies(pod, node);
+      policies.at(info.node);
       for (let i = 0; i < constraints.length; i += 1) {
         const c = constraints[i]!;
         if (!policies.admits(c)) continue;
         const value = labels![c.topologyKey]!;
-        domains[i]![n] = value;
-        if (!counts[i]!.has(value)) counts[i]!.set(value, 0);
-      }
-    }
-    const namespace = pod.pod.metadata.namespace;
-    for (let p = 0; p < placed.pods.length; p += 1) {
-      const existing = placed.pods[p]!;
-      // Terminating pods are bypassed (kubernetes#87621); other namespaces never match.
-      if (existing.pod.metadata.namespace !== namespace || isDeleting(existing)) continue;
-      const n = placed.nodeIndex[p]!;
-      for (let i = 0; i < constraints.length; i += 1) {
-        const value = domains[i]![n];
-        if (value === undefined || !constraints[i]!.matches(existing.pod)) continue;
-        counts[i]!.set(value, counts[i]!.get(value)! + 1);
+        counts[i]!.set(value, (counts[i]!.get(value) ?? 0) + perNode[i]![n]!);
       }
     }
     state.write(FILTER_KEY, {
@@ -324,37 +348,42 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
     }
     const weights = constraints.map((_c, i) => Math.log((hostname[i] ? filtered.length - ignored.size : counts[i]!.size) + 2));
 
-    const placed = placedPods(state, pod, filtered);
-    const all = placed.nodes;
-    const domains = constraints.map(() => new Array<string | undefined>(all.length));
-    for (let n = 0; n < all.length; n += 1) {
-      const node = all[n]!.node;
-      const labels = node.metadata.labels;
-      if (requireAll && !hasAllTopologyKeys(labels, constraints)) continue;
-      const policies = new InclusionPolicies(pod, node);
+    const cluster = state.read(CLUSTER_PODS) ?? new Map<string, PodRecord>();
+    // kubernetes.io/hostname: per scored node, the pods on it (inclusion policies do not apply).
+    const nodeCounts = constraints.map(() => new Map<string, number>());
+    for (const info of filtered) {
+      if (!scored.has(info.name)) continue;
       for (let i = 0; i < constraints.length; i += 1) {
-        if (hostname[i]) continue;
-        const value = labels?.[constraints[i]!.topologyKey] ?? '';
-        // A domain without a feasible node is not scored: its pods need not be counted.
-        if (!counts[i]!.has(value) || !policies.admits(constraints[i]!)) continue;
-        domains[i]![n] = value;
+        if (hostname[i]) nodeCounts[i]!.set(info.name, countOnNode(info, constraints[i]!.counted, cluster));
       }
     }
-    const nodeCounts = constraints.map(() => new Map<string, number>());
-    const namespace = pod.pod.metadata.namespace;
-    for (let p = 0; p < placed.pods.length; p += 1) {
-      const existing = placed.pods[p]!;
-      if (existing.pod.metadata.namespace !== namespace || isDeleting(existing)) continue;
-      const n = placed.nodeIndex[p]!;
+    const all = allNodes(state, filtered);
+    const policies = new InclusionPolicies(pod);
+    if (!constraints.some((c) => policies.restricts(c))) {
+      // Every node the keys allow counts: per-domain counts kept across cycles (domainCounts).
+      const keys = requireAll ? constraints.map((c) => c.topologyKey) : [];
       for (let i = 0; i < constraints.length; i += 1) {
-        if (hostname[i]) {
-          const nodeName = all[n]!.name;
-          if (scored.has(nodeName) && constraints[i]!.matches(existing.pod)) nodeCounts[i]!.set(nodeName, (nodeCounts[i]!.get(nodeName) ?? 0) + 1);
-          continue;
-        }
-        const value = domains[i]![n];
-        if (value === undefined || !constraints[i]!.matches(existing.pod)) continue;
-        counts[i]!.set(value, counts[i]!.get(value)! + 1);
+        if (hostname[i]) continue;
+        const sums = domainCounts(all, constraints[i]!.counted, constraints[i]!.topologyKey, keys, cluster);
+        for (const value of counts[i]!.keys()) counts[i]!.set(value, sums.get(value) ?? 0);
+      }
+      state.write(SCORE_KEY, { constraints, hostname, ignored, counts, nodeCounts, weights });
+      return success();
+    }
+    const perNode = constraints.map((c, i) => (hostname[i] ? [] : countsOnNodes(all, c.counted, cluster)));
+    for (let n = 0; n < all.length; n += 1) {
+      const info = all[n]!;
+      const labels = info.node.metadata.labels;
+      if (requireAll && !hasAllTopologyKeys(labels, constraints)) continue;
+      policies.at(info.node);
+      for (let i = 0; i < constraints.length; i += 1) {
+        if (hostname[i]) continue;
+        const c = constraints[i]!;
+        const value = labels?.[c.topologyKey] ?? '';
+        const current = counts[i]!.get(value);
+        // A domain without a feasible node is not scored: its pods need not be counted.
+        if (current === undefined || !policies.admits(c)) continue;
+        counts[i]!.set(value, current + perNode[i]![n]!);
       }
     }
     state.write(SCORE_KEY, { constraints, hostname, ignored, counts, nodeCounts, weights });

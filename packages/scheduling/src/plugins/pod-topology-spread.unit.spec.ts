@@ -4,7 +4,7 @@ import type { PodRecord } from '@flotilla/state';
 import { AssumedPods } from '../framework/assumed-pods.ts';
 import { CLUSTER_PODS, CycleState } from '../framework/cycle-state.ts';
 import { createFramework } from '../framework/framework.ts';
-import { buildNodeInfos } from '../framework/node-info.ts';
+import { NodeInfoCache, buildNodeInfos } from '../framework/node-info.ts';
 import { DEFAULT_PROFILE } from '../framework/profile.ts';
 import type { NodeInfo, NodeScore } from '../framework/types.ts';
 import { clusterState, controllerRef, podRecord } from '../test-support/fixtures.ts';
@@ -98,6 +98,34 @@ describe('PodTopologySpread: placing pods one by one through the framework', () 
       expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
     }
     expect(Object.fromEntries(perZone)).toEqual({ a: 2, b: 2, c: 2 });
+  });
+
+  it('gives the same 2/2/2 over NodeInfoCache, whose per-node counts are kept across attempts', () => {
+    const framework = createFramework(DEFAULT_PROFILE);
+    const nodes = [
+      zoneNode('a1', 'a', { cpu: '64', memory: '256Gi' }),
+      zoneNode('a2', 'a', { cpu: '64', memory: '256Gi' }),
+      zoneNode('b1', 'b'),
+      zoneNode('b2', 'b'),
+      zoneNode('c1', 'c'),
+      zoneNode('c2', 'c'),
+    ];
+    const cluster = clusterState(nodes);
+    const assumed = new AssumedPods();
+    const cache = new NodeInfoCache(cluster, assumed);
+    const zoneOf = new Map(nodes.map((n) => [n.name, n.labels![ZONE]!]));
+    const chosen: string[] = [];
+    for (let i = 0; i < 6; i += 1) {
+      const pod = podRecord(webPod(`cached-${i}`, { cpu: '1' }));
+      cluster.pods.set(pod.key, pod);
+      const result = framework.schedulePod({ pod, nodes: cache.nodes(), pods: cluster.pods });
+      assumed.assume(pod, result.nodeName!);
+      chosen.push(zoneOf.get(result.nodeName!)!);
+    }
+    cache.close();
+    expect(chosen.filter((z) => z === 'a')).toHaveLength(2);
+    expect(chosen.filter((z) => z === 'b')).toHaveLength(2);
+    expect(chosen.filter((z) => z === 'c')).toHaveLength(2);
   });
 
   it('without the constraint the same replicas all go to zone a (the constraint is what spreads them)', () => {
