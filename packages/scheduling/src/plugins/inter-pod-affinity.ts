@@ -18,8 +18,8 @@ import type {
 } from '../framework/types.ts';
 import { matchesAllTerms, podAffinityInfo, termMatches, termSignature } from './affinity-terms.ts';
 import type { AffinityTerm, PodAffinityInfo } from './affinity-terms.ts';
-import { affinityPods, allNodes, countsOnNodes, rememberAllNodes, viewChanges, viewTracker } from './placed-pods.ts';
-import type { PodPredicate, ViewChanges, ViewTracker } from './placed-pods.ts';
+import { affinityTermGroups, allNodes, domainTotals, rememberAllNodes, viewChanges, viewTracker } from './placed-pods.ts';
+import type { PodPredicate, TermGroup, ViewChanges, ViewTracker } from './placed-pods.ts';
 
 export const INTER_POD_AFFINITY = 'InterPodAffinity';
 export const ERR_REASON_AFFINITY_RULES_NOT_MATCH = "node(s) didn't match pod affinity rules";
@@ -38,15 +38,30 @@ export type InterPodAffinityArgsInput = z.input<typeof InterPodAffinityArgsSchem
 /** topologyKey -> topology value -> count (or weight): kube-scheduler's topologyToMatchedTermCount / scoreMap. */
 export type TopologyCounts = Map<string, Map<string, number>>;
 
-function add(counts: TopologyCounts, labels: Readonly<Record<string, string>> | undefined, key: string, delta: number): boolean {
-  const value = labels?.[key];
-  if (value === undefined) return false;
-  let values = counts.get(key);
-  if (values === undefined) {
-    values = new Map();
-    counts.set(key, values);
+/**
+ * Adds `values` (value -> count, all non-zero) times `factor` under `key`. The first map for a key
+ * is taken as it is when `factor` is 1 (`owned` tells the maps that may be changed), so the caller
+ * must not change maps outside `owned`.
+ */
+function merge(counts: TopologyCounts, owned: Set<Map<string, number>>, key: string, values: ReadonlyMap<string, number>, factor: number): boolean {
+  if (values.size === 0) return false;
+  const current = counts.get(key);
+  if (current === undefined && factor === 1) {
+    // Read-only for everyone: adjustedForView copies before changing.
+    counts.set(key, values as Map<string, number>);
+    return true;
   }
-  values.set(value, (values.get(value) ?? 0) + delta);
+  let target = current;
+  if (target === undefined) {
+    target = new Map();
+    owned.add(target);
+    counts.set(key, target);
+  } else if (!owned.has(target)) {
+    target = new Map(target);
+    owned.add(target);
+    counts.set(key, target);
+  }
+  for (const [value, count] of values) target.set(value, (target.get(value) ?? 0) + count * factor);
   return true;
 }
 
@@ -76,10 +91,10 @@ interface AffinityScoreState {
 const FILTER_KEY = stateKey<AffinityFilterState>('PreFilterInterPodAffinity');
 const SCORE_KEY = stateKey<AffinityScoreState>('PreScoreInterPodAffinity');
 
-function processTerms(scores: TopologyCounts, terms: readonly AffinityTerm[], weightOf: (t: AffinityTerm) => number, pod: Pod, labels: Readonly<Record<string, string>>, sign: number): boolean {
+function processGroups(scores: TopologyCounts, owned: Set<Map<string, number>>, groups: readonly TermGroup[], weightOf: (t: AffinityTerm) => number, pod: Pod, sign: number): boolean {
   let added = false;
-  for (const term of terms) {
-    if (termMatches(term, pod) && add(scores, labels, term.topologyKey, sign * weightOf(term))) added = true;
+  for (const group of groups) {
+    if (termMatches(group.term, pod) && merge(scores, owned, group.term.topologyKey, group.counts, sign * weightOf(group.term))) added = true;
   }
   return added;
 }
@@ -183,14 +198,13 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
     rememberAllNodes(state, nodes);
     const info = podAffinityInfo(pod.pod);
     // Existing pods' anti-affinity: only pods with terms (NodeInfo.podsWithAffinity) need a look.
-    const withTerms = affinityPods(state, pod, nodes);
+    // Grouped by what the terms select: one match per distinct term, not per pod.
+    const groups = affinityTermGroups(state, pod, nodes);
+    const all = allNodes(state, nodes);
     const existingAntiAffinity: TopologyCounts = new Map();
-    for (const p of withTerms.withRequiredAntiAffinity) {
-      const existing = withTerms.pods[p]!;
-      const labels = withTerms.nodes[withTerms.nodeIndex[p]!]!.node.metadata.labels;
-      for (const term of podAffinityInfo(existing.pod).requiredAntiAffinity) {
-        if (termMatches(term, pod.pod)) add(existingAntiAffinity, labels, term.topologyKey, 1);
-      }
+    const owned = new Set<Map<string, number>>();
+    for (const group of groups.requiredAntiAffinity) {
+      if (termMatches(group.term, pod.pod)) merge(existingAntiAffinity, owned, group.term.topologyKey, group.counts, 1);
     }
 
     const required = info.requiredAffinity;
@@ -202,22 +216,14 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
     if (required.length > 0 || requiredAnti.length > 0) {
       // The pod's own terms may select any pod: counted on every node (kept per node generation).
       const cluster = state.read(CLUSTER_PODS) ?? new Map<string, PodRecord>();
-      const all = withTerms.nodes;
-      const matchingAll = required.length > 0 ? countsOnNodes(all, allTermsPredicate(required), cluster) : [];
-      const matchingAnti = requiredAnti.map((term) => countsOnNodes(all, termPredicate(term), cluster));
-      for (let n = 0; n < all.length; n += 1) {
-        const labels = all[n]!.node.metadata.labels;
-        if (labels === undefined) continue;
-        const count = matchingAll[n] ?? 0;
-        if (count > 0) for (const term of required) add(affinity, labels, term.topologyKey, count);
-        for (let t = 0; t < requiredAnti.length; t += 1) {
-          const antiCount = matchingAnti[t]![n]!;
-          if (antiCount > 0) add(antiAffinity, labels, requiredAnti[t]!.topologyKey, antiCount);
-        }
+      if (required.length > 0) {
+        const matchingAll = allTermsPredicate(required);
+        for (const term of required) merge(affinity, owned, term.topologyKey, domainTotals(all, matchingAll, term.topologyKey, cluster), 1);
       }
+      for (const term of requiredAnti) merge(antiAffinity, owned, term.topologyKey, domainTotals(all, termPredicate(term), term.topologyKey, cluster), 1);
     }
     state.write(FILTER_KEY, {
-      views: viewTracker(withTerms.nodes),
+      views: viewTracker(all),
       info,
       existingAntiAffinity,
       affinity,
@@ -266,8 +272,8 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
     const hasPreferred = info.preferredAffinity.length > 0 || info.preferredAntiAffinity.length > 0;
     if (this.#ignorePreferredTermsOfExistingPods && !hasPreferred) return skip();
     const hardWeight = this.#hardPodAffinityWeight;
-    const hard = (): number => hardWeight;
     const scores: TopologyCounts = new Map();
+    const owned = new Set<Map<string, number>>();
     let any = false;
     // The pod's preferred terms may select any pod: counted on every node (kept per node generation).
     if (hasPreferred) {
@@ -277,27 +283,15 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
         ...info.preferredAntiAffinity.map((term) => ({ term, sign: -1, predicate: termPredicate(term) })),
       ];
       const all = allNodes(state, filtered);
-      const matching = weighted.map(({ predicate }) => countsOnNodes(all, predicate, cluster));
-      for (let n = 0; n < all.length; n += 1) {
-        const labels = all[n]!.node.metadata.labels;
-        if (labels === undefined) continue;
-        for (let t = 0; t < weighted.length; t += 1) {
-          const { term, sign } = weighted[t]!;
-          const count = matching[t]![n]!;
-          if (count > 0 && add(scores, labels, term.topologyKey, sign * term.weight * count)) any = true;
-        }
+      for (const { term, sign, predicate } of weighted) {
+        if (merge(scores, owned, term.topologyKey, domainTotals(all, predicate, term.topologyKey, cluster), sign * term.weight)) any = true;
       }
     }
-    // Existing pods' terms toward the pod: only pods with terms (NodeInfo.podsWithAffinity).
-    const placed = affinityPods(state, pod, filtered);
-    for (let p = 0; p < placed.pods.length; p += 1) {
-      const labels = placed.nodes[placed.nodeIndex[p]!]!.node.metadata.labels;
-      if (labels === undefined) continue;
-      const theirs = podAffinityInfo(placed.pods[p]!.pod);
-      if (hardWeight > 0 && processTerms(scores, theirs.requiredAffinity, hard, pod.pod, labels, 1)) any = true;
-      if (processTerms(scores, theirs.preferredAffinity, termWeight, pod.pod, labels, 1)) any = true;
-      if (processTerms(scores, theirs.preferredAntiAffinity, termWeight, pod.pod, labels, -1)) any = true;
-    }
+    // Existing pods' terms toward the pod (only pods with terms), grouped by what the terms select.
+    const groups = affinityTermGroups(state, pod, filtered);
+    if (hardWeight > 0 && processGroups(scores, owned, groups.requiredAffinity, () => hardWeight, pod.pod, 1)) any = true;
+    if (processGroups(scores, owned, groups.preferredAffinity, termWeight, pod.pod, 1)) any = true;
+    if (processGroups(scores, owned, groups.preferredAntiAffinity, termWeight, pod.pod, -1)) any = true;
     if (!any) return skip();
     state.write(SCORE_KEY, { scores });
     return success();

@@ -3,7 +3,8 @@ import { CLUSTER_PODS, stateKey } from '../framework/cycle-state.ts';
 import type { CycleState } from '../framework/cycle-state.ts';
 import { NodeInfoOverlay } from '../framework/node-info-overlay.ts';
 import type { NodeInfo } from '../framework/types.ts';
-import { podAffinityInfo } from './affinity-terms.ts';
+import { podAffinityInfo, termSignature } from './affinity-terms.ts';
+import type { AffinityTerm } from './affinity-terms.ts';
 
 // The pods already on nodes, for the plugins that look at other pods (InterPodAffinity,
 // PodTopologySpread): kube-scheduler's NodeInfo.Pods / PodsWithAffinity / PodsWithRequiredAntiAffinity.
@@ -308,4 +309,253 @@ export function viewChanges(state: CycleState, tracker: ViewTracker, node: NodeI
     return out;
   };
   return { removed: lookup(before, node.podKeys), added: lookup(node.podKeys, before) };
+}
+
+/**
+ * A map handed out to callers (read-only for them) that the cache copies before it next changes
+ * it, so that what an earlier cycle was handed stays as it was.
+ */
+interface SharedCounts {
+  counts: Map<string, number>;
+  shared: boolean;
+}
+
+function changeCount(entry: SharedCounts, value: string, delta: number): void {
+  if (delta === 0) return;
+  if (entry.shared) {
+    entry.counts = new Map(entry.counts);
+    entry.shared = false;
+  }
+  const next = (entry.counts.get(value) ?? 0) + delta;
+  if (next === 0) entry.counts.delete(value);
+  else entry.counts.set(value, next);
+}
+
+function handOut(entry: SharedCounts): ReadonlyMap<string, number> {
+  entry.shared = true;
+  return entry.counts;
+}
+
+interface DomainTotals extends SharedCounts {
+  nodes: NodeInfo[];
+  generations: Array<number | undefined>;
+  /** Each node's `topologyKey` value (undefined: none) and matching pods, as last added to the totals. */
+  values: Array<string | undefined>;
+  contributions: number[];
+}
+
+const totalsByKey = new Map<string, DomainTotals>();
+
+/**
+ * Matching pods per value of the nodes' `topologyKey` label (nodes without it left out), only the
+ * values with matching pods present: what adding countsOnNodes per node label comes to. Kept per
+ * predicate and key across cycles like countsOnNodes: only nodes whose generation changed are
+ * counted again. The map is the caller's to read, not to change.
+ */
+export function domainTotals(
+  nodes: readonly NodeInfo[],
+  predicate: PodPredicate,
+  topologyKey: string,
+  cluster: ReadonlyMap<string, PodRecord>,
+): ReadonlyMap<string, number> {
+  const cacheKey = `${predicate.signature}|${topologyKey}`;
+  let entry = totalsByKey.get(cacheKey);
+  if (entry !== undefined) totalsByKey.delete(cacheKey);
+  if (entry === undefined || entry.nodes.length !== nodes.length) {
+    entry = {
+      nodes: new Array<NodeInfo>(nodes.length),
+      generations: new Array<number | undefined>(nodes.length).fill(undefined),
+      values: new Array<string | undefined>(nodes.length).fill(undefined),
+      contributions: new Array<number>(nodes.length).fill(0),
+      counts: new Map(),
+      shared: false,
+    };
+  }
+  for (let n = 0; n < nodes.length; n += 1) {
+    const node = nodes[n]!;
+    const generation = node.generation;
+    if (generation !== undefined && entry.nodes[n] === node && entry.generations[n] === generation) continue;
+    const before = entry.values[n];
+    if (before !== undefined) changeCount(entry, before, -entry.contributions[n]!);
+    entry.nodes[n] = node;
+    entry.generations[n] = generation;
+    const value = node.node.metadata.labels?.[topologyKey];
+    const count = value === undefined || node.podKeys.size === 0 ? 0 : countPods(node, predicate, cluster);
+    entry.values[n] = value;
+    entry.contributions[n] = count;
+    if (value !== undefined) changeCount(entry, value, count);
+  }
+  totalsByKey.set(cacheKey, entry);
+  if (totalsByKey.size > MAX_PREDICATES) totalsByKey.delete(totalsByKey.keys().next().value!);
+  return handOut(entry);
+}
+
+/** Which of an existing pod's term lists a term group comes from. */
+export type TermKind = 'requiredAffinity' | 'requiredAntiAffinity' | 'preferredAffinity' | 'preferredAntiAffinity';
+
+const TERM_KINDS: readonly TermKind[] = ['requiredAffinity', 'requiredAntiAffinity', 'preferredAffinity', 'preferredAntiAffinity'];
+
+/**
+ * The terms of existing pods that select the same pods over the same topology key with the same
+ * weight, counted together: `counts` is, per value of the topology key on the pods' nodes, how
+ * many such terms there are (only values with terms present; read-only).
+ */
+export interface TermGroup {
+  readonly kind: TermKind;
+  /** One of the group's terms: all of them match the same pods. */
+  readonly term: AffinityTerm;
+  readonly counts: ReadonlyMap<string, number>;
+}
+
+/** Existing pods' terms grouped, per kind: kube-scheduler's PodsWithAffinity / PodsWithRequiredAntiAffinity, term by term. */
+export type AffinityTermGroups = Readonly<Record<TermKind, readonly TermGroup[]>>;
+
+interface GroupEntry extends SharedCounts {
+  readonly kind: TermKind;
+  readonly term: AffinityTerm;
+}
+
+interface TermPlacement {
+  readonly podKey: string;
+  readonly group: GroupEntry;
+  readonly value: string;
+}
+
+interface GroupedTerms {
+  nodes: NodeInfo[];
+  generations: Array<number | undefined>;
+  /** The terms each node added to the groups, as last counted. */
+  placements: TermPlacement[][];
+  groups: Map<string, GroupEntry>;
+  /** Pod key -> the nodes (indexes) whose placements include the pod's terms. */
+  podNodes: Map<string, number[]>;
+}
+
+const groupKeys = new WeakMap<AffinityTerm, string>();
+
+function groupKey(kind: TermKind, term: AffinityTerm): string {
+  let key = groupKeys.get(term);
+  if (key === undefined) {
+    key = `${term.weight}|${JSON.stringify(term.topologyKey)}|${termSignature(term)}`;
+    groupKeys.set(term, key);
+  }
+  return `${kind}|${key}`;
+}
+
+let groupedTerms: GroupedTerms | undefined;
+
+const AFFINITY_GROUPS = stateKey<AffinityTermGroups>('flotilla/affinity-term-groups');
+
+function placeTerms(entry: GroupedTerms, node: NodeInfo, cluster: ReadonlyMap<string, PodRecord>): TermPlacement[] {
+  const placements: TermPlacement[] = [];
+  const indexed = node.podsWithAffinity;
+  if (indexed !== undefined && indexed.size === 0) return placements;
+  const labels = node.node.metadata.labels;
+  if (labels === undefined) return placements;
+  for (const key of indexed ?? node.podKeys) {
+    const pod = cluster.get(key);
+    if (pod === undefined || isTerminal(pod) || !hasPodAffinity(pod)) continue;
+    const info = podAffinityInfo(pod.pod);
+    if (!info.hasAny) continue;
+    for (const kind of TERM_KINDS) {
+      for (const term of info[kind]) {
+        const value = labels[term.topologyKey];
+        if (value === undefined) continue;
+        const id = groupKey(kind, term);
+        let group = entry.groups.get(id);
+        if (group === undefined) {
+          group = { kind, term, counts: new Map(), shared: false };
+          entry.groups.set(id, group);
+        }
+        changeCount(group, value, 1);
+        placements.push({ podKey: key, group, value });
+      }
+    }
+  }
+  return placements;
+}
+
+/**
+ * The terms of the pods with pod affinity or anti-affinity on the cycle's nodes (terminal pods and
+ * the pod being scheduled left out), grouped by what they select: a cycle matches the incoming pod
+ * once per group instead of once per pod. Kept across cycles per node generation (only the nodes
+ * that changed are looked at again) and per CycleState.
+ */
+export function affinityTermGroups(state: CycleState, incoming: PodRecord, nodesGiven: readonly NodeInfo[]): AffinityTermGroups {
+  const cached = state.read(AFFINITY_GROUPS);
+  if (cached !== undefined) return cached;
+  const nodes = allNodes(state, nodesGiven);
+  const cluster = state.read(CLUSTER_PODS) ?? new Map<string, PodRecord>();
+  let entry = groupedTerms;
+  if (entry === undefined || entry.nodes.length !== nodes.length) {
+    entry = {
+      nodes: new Array<NodeInfo>(nodes.length),
+      generations: new Array<number | undefined>(nodes.length).fill(undefined),
+      placements: Array.from({ length: nodes.length }, () => []),
+      groups: new Map(),
+      podNodes: new Map(),
+    };
+    groupedTerms = entry;
+  }
+  // The incoming pod's own terms, if it is on a node (it never counts for itself).
+  const own = new Map<GroupEntry, Map<string, number>>();
+  for (let n = 0; n < nodes.length; n += 1) {
+    const node = nodes[n]!;
+    const generation = node.generation;
+    if (generation === undefined || entry.nodes[n] !== node || entry.generations[n] !== generation) {
+      let lastPod: string | undefined;
+      for (const { podKey, group, value } of entry.placements[n]!) {
+        changeCount(group, value, -1);
+        if (group.counts.size === 0) entry.groups.delete(groupKey(group.kind, group.term));
+        if (podKey !== lastPod) {
+          lastPod = podKey;
+          const on = entry.podNodes.get(podKey)?.filter((i) => i !== n) ?? [];
+          if (on.length === 0) entry.podNodes.delete(podKey);
+          else entry.podNodes.set(podKey, on);
+        }
+      }
+      entry.nodes[n] = node;
+      entry.generations[n] = generation;
+      const placements = placeTerms(entry, node, cluster);
+      entry.placements[n] = placements;
+      lastPod = undefined;
+      for (const { podKey } of placements) {
+        if (podKey === lastPod) continue;
+        lastPod = podKey;
+        const on = entry.podNodes.get(podKey);
+        if (on === undefined) entry.podNodes.set(podKey, [n]);
+        else on.push(n);
+      }
+    }
+  }
+  for (const n of entry.podNodes.get(incoming.key) ?? []) {
+    for (const { podKey, group, value } of entry.placements[n]!) {
+      if (podKey !== incoming.key) continue;
+      let mine = own.get(group);
+      if (mine === undefined) {
+        mine = new Map();
+        own.set(group, mine);
+      }
+      mine.set(value, (mine.get(value) ?? 0) + 1);
+    }
+  }
+  const found: Record<TermKind, TermGroup[]> = { requiredAffinity: [], requiredAntiAffinity: [], preferredAffinity: [], preferredAntiAffinity: [] };
+  for (const group of entry.groups.values()) {
+    const mine = own.get(group);
+    let counts: ReadonlyMap<string, number>;
+    if (mine === undefined) {
+      counts = handOut(group);
+    } else {
+      const copy = new Map(group.counts);
+      for (const [value, count] of mine) {
+        const left = (copy.get(value) ?? 0) - count;
+        if (left === 0) copy.delete(value);
+        else copy.set(value, left);
+      }
+      counts = copy;
+    }
+    if (counts.size > 0) found[group.kind].push({ kind: group.kind, term: group.term, counts });
+  }
+  state.write(AFFINITY_GROUPS, found);
+  return found;
 }

@@ -8,9 +8,11 @@ import { clusterState, podRecord } from '../test-support/fixtures.ts';
 import {
   ALL_NODES,
   affinityPods,
+  affinityTermGroups,
   allNodes,
   countsOnNodes,
   domainCounts,
+  domainTotals,
   isDeleting,
   isTerminal,
   rememberAllNodes,
@@ -175,6 +177,71 @@ describe('affinityPods', () => {
       assumedPodKeys: n.assumedPodKeys,
     }));
     expect(affinityPods(state, podRecord({ name: 'new' }), bare).pods.map((p) => p.pod.metadata.name)).toEqual(['anti', 'pref']);
+  });
+});
+
+describe('domainTotals', () => {
+  it('sums matching pods per value of the key over the nodes with it, follows changed nodes, and leaves maps handed out alone', () => {
+    const cluster = clusterState(
+      [{ name: 'n1', labels: { zone: 'a' } }, { name: 'n2', labels: { zone: 'a' } }, { name: 'n3', labels: { zone: 'b' } }, { name: 'bare' }],
+      [
+        { name: 'p1', labels: { app: 'web' }, boundTo: 'n1' },
+        { name: 'p2', labels: { app: 'web' }, boundTo: 'n2' },
+        { name: 'p3', labels: { app: 'db' }, boundTo: 'n3' },
+        { name: 'p4', labels: { app: 'web' }, boundTo: 'bare' },
+      ],
+    );
+    const web: PodPredicate = { signature: 'test-totals-web', matches: (pod) => pod.pod.metadata.labels?.app === 'web' };
+    const assumed = new AssumedPods();
+    const cache = new NodeInfoCache(cluster, assumed);
+    const first = domainTotals(cache.nodes(), web, 'zone', cluster.pods);
+    expect(Object.fromEntries(first)).toEqual({ a: 2 }); // b has no match; the bare node has no zone
+    const extra = podRecord({ name: 'extra', labels: { app: 'web' } });
+    cluster.pods.set(extra.key, extra);
+    assumed.assume(extra, 'n3');
+    expect(Object.fromEntries(domainTotals(cache.nodes(), web, 'zone', cluster.pods))).toEqual({ a: 2, b: 1 });
+    expect(Object.fromEntries(first)).toEqual({ a: 2 });
+    cache.close();
+  });
+});
+
+describe('affinityTermGroups', () => {
+  const antiHost = { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'web' } }, topologyKey: 'h' }] } };
+
+  it('groups existing pods\' terms by what they select, per topology value, leaving out the incoming pod and terminal pods', () => {
+    const cluster = clusterState(
+      [{ name: 'n1', labels: { h: 'x' } }, { name: 'n2', labels: { h: 'x' } }, { name: 'n3', labels: { h: 'y' } }, { name: 'bare' }],
+      [
+        { name: 'w1', labels: { app: 'web' }, boundTo: 'n1', affinity: antiHost },
+        { name: 'me', labels: { app: 'web' }, boundTo: 'n1', affinity: antiHost },
+        { name: 'w2', labels: { app: 'web' }, boundTo: 'n2', affinity: antiHost },
+        { name: 'w3', labels: { app: 'web' }, boundTo: 'n3', affinity: antiHost },
+        { name: 'done', boundTo: 'n3', phase: 'Succeeded', affinity: antiHost },
+        { name: 'w4', labels: { app: 'web' }, boundTo: 'bare', affinity: antiHost },
+        { name: 'p', boundTo: 'n3', affinity: preferred },
+      ],
+    );
+    const assumed = new AssumedPods();
+    const cache = new NodeInfoCache(cluster, assumed);
+    const cycle = (): CycleState => {
+      const state = new CycleState();
+      state.write(CLUSTER_PODS, cluster.pods);
+      return state;
+    };
+    const me = cluster.pods.get('default/me')!;
+    const first = affinityTermGroups(cycle(), me, cache.nodes());
+    expect(first.requiredAntiAffinity).toHaveLength(1);
+    expect(Object.fromEntries(first.requiredAntiAffinity[0]!.counts)).toEqual({ x: 2, y: 1 });
+    expect(first.preferredAffinity.map((g) => Object.fromEntries(g.counts))).toEqual([{ y: 1 }]);
+    expect(first.requiredAffinity).toEqual([]);
+    const other = podRecord({ name: 'other' });
+    expect(Object.fromEntries(affinityTermGroups(cycle(), other, cache.nodes()).requiredAntiAffinity[0]!.counts)).toEqual({ x: 3, y: 1 });
+    const extra = podRecord({ name: 'extra', labels: { app: 'web' }, affinity: antiHost });
+    cluster.pods.set(extra.key, extra);
+    assumed.assume(extra, 'n3');
+    expect(Object.fromEntries(affinityTermGroups(cycle(), other, cache.nodes()).requiredAntiAffinity[0]!.counts)).toEqual({ x: 3, y: 2 });
+    expect(Object.fromEntries(first.requiredAntiAffinity[0]!.counts)).toEqual({ x: 2, y: 1 });
+    cache.close();
   });
 });
 
