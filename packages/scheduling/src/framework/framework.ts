@@ -426,42 +426,14 @@ function runSchedulingCycle(framework: Framework, input: ScheduleInput, cursor: 
   // Filter, sampled as kube-scheduler does (percentageOfNodesToScore): starting where the previous
   // cycle stopped, nodes are filtered until enough of them passed. The first plugin that rejects a
   // node is the one reported for it, as in kube-scheduler.
-  const filterPlugins = framework.filterPlugins.filter((plugin) => !state.skipFilterPlugins.has(plugin.name));
+  // The Filter plugins whose PreFilter did not Skip, decided once: the node loop does no Set lookup.
+  const skipped = state.skipFilterPlugins;
+  const filterPlugins = skipped.size === 0 ? framework.filterPlugins : framework.filterPlugins.filter((plugin) => !skipped.has(plugin.name));
   const toFind = input.evaluateAllNodes ? total : numFeasibleNodesToFind(framework.profile.percentageOfNodesToScore, total);
   const start = input.evaluateAllNodes ? 0 : cursor.next % total;
-  const feasible: NodeInfo[] = [];
-  const feasibleIndex: number[] = [];
-  const rejectedIndex: number[] = [];
-  const rejections: Status[] = [];
-  const rejectingPlugins = new Set<string>();
-  const outsideReason = `node(s) didn't satisfy plugin(s) [${[...narrowedBy].sort().join(' ')}]`;
-  let processed = 0;
-  for (; processed < total && feasible.length < toFind; processed += 1) {
-    let i = start + processed;
-    if (i >= total) i -= total;
-    const node = nodes[i]!;
-    let status: Status | undefined;
-    if (allowed !== undefined && !allowed.has(node.name)) {
-      status = unresolvable(narrowedBy.join(','), outsideReason);
-      for (const name of narrowedBy) rejectingPlugins.add(name);
-    } else {
-      for (const plugin of filterPlugins) {
-        const result = plugin.filter(state, pod, node);
-        if (result.code === 'Success') continue;
-        if (!isRejected(result)) return errorResult(plugin.name, 'Filter', result);
-        status = withPlugin(result, plugin.name);
-        rejectingPlugins.add(plugin.name);
-        break;
-      }
-    }
-    if (status === undefined) {
-      feasible.push(node);
-      feasibleIndex.push(i);
-    } else {
-      rejections.push(status);
-      rejectedIndex.push(i);
-    }
-  }
+  const filtered = filterNodes(state, pod, nodes, filterPlugins, start, toFind, allowed, narrowedBy);
+  if (filtered.error !== undefined) return filtered.error;
+  const { feasible, feasibleIndex, rejectedIndex, rejections, rejectingPlugins, processed } = filtered;
   if (!input.evaluateAllNodes) cursor.next = (start + processed) % total;
   const summary = filterSummary(total, processed, feasible.length, rejections);
   const rejected = { index: rejectedIndex, statuses: rejections };
@@ -497,13 +469,8 @@ function runSchedulingCycle(framework: Framework, input: ScheduleInput, cursor: 
     if (state.skipScorePlugins.has(plugin.name)) continue;
     const raw = new Float64Array(count);
     const scores: NodeScore[] = new Array<NodeScore>(count);
-    for (let j = 0; j < count; j += 1) {
-      const node = feasible[j]!;
-      const { score, status } = plugin.score(state, pod, node);
-      if (status.code !== 'Success') return errorResult(plugin.name, 'Score', status);
-      raw[j] = score;
-      scores[j] = { name: node.name, score };
-    }
+    const failed = scoreNodes(state, pod, plugin, feasible, raw, scores);
+    if (failed !== undefined) return errorResult(plugin.name, 'Score', failed);
     if (plugin.normalizeScores !== undefined) {
       const status = plugin.normalizeScores(state, pod, scores);
       if (status.code !== 'Success') return errorResult(plugin.name, 'NormalizeScore', status);
@@ -518,10 +485,15 @@ function runSchedulingCycle(framework: Framework, input: ScheduleInput, cursor: 
     runs.push({ name: plugin.name, weight, raw, scores });
   }
 
-  const tie = new TieBreaker(tieBreakSeed);
+  // The highest total first, then the tie-break among the nodes that reach it only: `wins` is a strict
+  // order (hash, then the unique name), so this picks the same node as breaking every tie on the way.
+  let top = totals[0]!;
+  for (let j = 1; j < count; j += 1) if (totals[j]! > top) top = totals[j]!;
   let best = 0;
-  for (let j = 1; j < count; j += 1) {
-    if (totals[j]! > totals[best]! || (totals[j] === totals[best] && tie.wins(feasible[j]!.name, feasible[best]!.name))) best = j;
+  while (totals[best] !== top) best += 1;
+  const tie = new TieBreaker(tieBreakSeed);
+  for (let j = best + 1; j < count; j += 1) {
+    if (totals[j] === top && tie.wins(feasible[j]!.name, feasible[best]!.name)) best = j;
   }
   const scored: Scored = { nodes: feasible, index: feasibleIndex, totals, runs, best };
   return {
@@ -534,6 +506,87 @@ function runSchedulingCycle(framework: Framework, input: ScheduleInput, cursor: 
     evaluatedNodes: processed,
     feasibleNodes: count,
   };
+}
+
+/** What the Filter search found: feasible and rejected nodes by position, or a plugin's error. */
+interface Filtered {
+  feasible: NodeInfo[];
+  feasibleIndex: number[];
+  rejectedIndex: number[];
+  rejections: Status[];
+  rejectingPlugins: Set<string>;
+  processed: number;
+  error?: ScheduleResult;
+}
+
+/**
+ * The Filter search over the node ring from `start` until `toFind` nodes passed (a function of its
+ * own, so that the hot loop is optimised on its own, whatever the rest of the cycle does).
+ */
+function filterNodes(
+  state: CycleState,
+  pod: PodRecord,
+  nodes: readonly NodeInfo[],
+  filterPlugins: readonly FilterPlugin[],
+  start: number,
+  toFind: number,
+  allowed: Set<string> | undefined,
+  narrowedBy: readonly string[],
+): Filtered {
+  const total = nodes.length;
+  const pluginCount = filterPlugins.length;
+  const out: Filtered = { feasible: [], feasibleIndex: [], rejectedIndex: [], rejections: [], rejectingPlugins: new Set<string>(), processed: 0 };
+  const { feasible, feasibleIndex, rejectedIndex, rejections, rejectingPlugins } = out;
+  let outsideReason: string | undefined;
+  let found = 0;
+  let processed = 0;
+  let i = start;
+  for (; processed < total && found < toFind; processed += 1, i = i + 1 === total ? 0 : i + 1) {
+    const node = nodes[i]!;
+    let status: Status | undefined;
+    if (allowed !== undefined && !allowed.has(node.name)) {
+      outsideReason ??= `node(s) didn't satisfy plugin(s) [${[...narrowedBy].sort().join(' ')}]`;
+      status = unresolvable(narrowedBy.join(','), outsideReason);
+      for (const name of narrowedBy) rejectingPlugins.add(name);
+    } else {
+      for (let p = 0; p < pluginCount; p += 1) {
+        const plugin = filterPlugins[p]!;
+        const result = plugin.filter(state, pod, node);
+        if (result.code === 'Success') continue;
+        if (!isRejected(result)) {
+          out.error = errorResult(plugin.name, 'Filter', result);
+          return out;
+        }
+        status = withPlugin(result, plugin.name);
+        rejectingPlugins.add(plugin.name);
+        break;
+      }
+    }
+    if (status === undefined) {
+      feasible.push(node);
+      feasibleIndex.push(i);
+      found += 1;
+    } else {
+      rejections.push(status);
+      rejectedIndex.push(i);
+    }
+  }
+  out.processed = processed;
+  return out;
+}
+
+/** One score plugin over the feasible nodes: raw scores into `raw`, NodeScores into `scores`; a failed status, or undefined. */
+function scoreNodes(state: CycleState, pod: PodRecord, plugin: ScorePlugin, feasible: readonly NodeInfo[], raw: Float64Array, scores: NodeScore[]): Status | undefined {
+  const count = feasible.length;
+  for (let j = 0; j < count; j += 1) {
+    const node = feasible[j]!;
+    const result = plugin.score(state, pod, node);
+    if (result.status.code !== 'Success') return result.status;
+    const score = result.score;
+    raw[j] = score;
+    scores[j] = { name: node.name, score };
+  }
+  return undefined;
 }
 
 /** One score plugin's run over the feasible nodes: raw scores, and the normalised ones (in `scores`). */

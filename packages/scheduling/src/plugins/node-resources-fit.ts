@@ -10,7 +10,7 @@ import { success, unresolvable, unschedulable } from '../framework/status.ts';
 import type { Status } from '../framework/status.ts';
 import { MAX_NODE_SCORE } from '../framework/types.ts';
 import type { ClusterEvent, FilterPlugin, NodeInfo, PreFilterPlugin, PreScorePlugin, ScorePlugin } from '../framework/types.ts';
-import { allocatableOf, requestedWithPod, scoredResources } from './resource-allocation.ts';
+import { scoredResources } from './resource-allocation.ts';
 import type { ScoredResource } from './resource-allocation.ts';
 
 export { EPHEMERAL_STORAGE } from './resource-allocation.ts';
@@ -133,7 +133,27 @@ export function requestedToCapacityRatioScorer(shape: readonly UtilizationShapeP
   };
 }
 
-const FILTER_REQUEST_KEY = stateKey<Readonly<Resources>>('PreFilterNodeResourcesFit');
+/** The pod's request, and the resources it asks for (> 0) as parallel arrays for the per-node check. */
+interface FilterRequest {
+  readonly request: Readonly<Resources>;
+  readonly names: readonly string[];
+  readonly amounts: readonly number[];
+}
+
+const FILTER_REQUEST_KEY = stateKey<FilterRequest>('PreFilterNodeResourcesFit');
+
+function filterRequestOf(request: Readonly<Resources>): FilterRequest {
+  const names: string[] = [];
+  const amounts: number[] = [];
+  for (const name in request) {
+    const wanted = request[name] ?? 0;
+    if (wanted > 0) {
+      names.push(name);
+      amounts.push(wanted);
+    }
+  }
+  return { request, names, amounts };
+}
 const SCORE_RESOURCES_KEY = stateKey<readonly ScoredResource[]>('PreScoreNodeResourcesFit');
 
 /**
@@ -161,13 +181,26 @@ export class NodeResourcesFit implements PreFilterPlugin, FilterPlugin, PreScore
   }
 
   preFilter(state: CycleState, pod: PodRecord): Status {
-    state.write(FILTER_REQUEST_KEY, pod.request);
+    state.write(FILTER_REQUEST_KEY, filterRequestOf(pod.request));
     return success();
   }
 
   filter(state: CycleState, pod: PodRecord, node: NodeInfo): Status {
-    const request = state.read(FILTER_REQUEST_KEY) ?? pod.request;
-    const missing = insufficientResources(request, node);
+    const prepared = state.read(FILTER_REQUEST_KEY) ?? filterRequestOf(pod.request);
+    // Fast path (every node filtered): the pod's requested resources, no allocation, no for-in.
+    const { names, amounts } = prepared;
+    const allocatable = node.allocatable;
+    const requested = node.requested;
+    let short = false;
+    for (let i = 0; i < names.length; i += 1) {
+      const name = names[i]!;
+      if (amounts[i]! > (allocatable[name] ?? 0) - (requested[name] ?? 0)) {
+        short = true;
+        break;
+      }
+    }
+    if (!short) return success();
+    const missing = insufficientResources(prepared.request, node);
     if (missing.length === 0) return success();
     const reasons = missing.map((m) => m.reason);
     return missing.some((m) => m.unresolvable)
@@ -185,13 +218,19 @@ export class NodeResourcesFit implements PreFilterPlugin, FilterPlugin, PreScore
     // in PreScore), nor does one the node lacks.
     const resources = state.read(SCORE_RESOURCES_KEY) ?? scoredResources(pod, this.#resources, false);
     const perResource = this.#perResource;
+    const ratio = this.#ratio;
+    // allocatableOf / requestedWithPod, inlined (every feasible node).
+    const allocatable = node.allocatable;
     let nodeScore = 0;
     let weightSum = 0;
-    for (const resource of resources) {
-      const capacity = allocatableOf(node, resource);
+    for (let r = 0; r < resources.length; r += 1) {
+      const resource = resources[r]!;
+      const name = resource.name;
+      const capacity = allocatable[name] ?? 0;
       if (capacity === 0) continue;
-      const score = perResource(requestedWithPod(node, resource), capacity);
-      if (this.#ratio && score <= 0) continue;
+      const requested = ((resource.nonZero ? node.nonZeroRequested : node.requested)[name] ?? 0) + resource.podRequest;
+      const score = perResource(requested, capacity);
+      if (ratio && score <= 0) continue;
       nodeScore += score * resource.weight;
       weightSum += resource.weight;
     }
