@@ -1,3 +1,4 @@
+import { requirementMatches } from './label-selector.ts';
 import { z } from 'zod';
 
 // Node affinity, pod (anti-)affinity and topology spread constraints, as Kubernetes writes them.
@@ -95,23 +96,8 @@ export type TopologySpreadConstraint = z.infer<typeof TopologySpreadConstraintSc
 export function matchesSelector(selector: LabelSelector | undefined, labels: Record<string, string> | undefined): boolean {
   if (!selector) return false;
   for (const [key, value] of Object.entries(selector.matchLabels ?? {})) if (labels?.[key] !== value) return false;
-  for (const requirement of selector.matchExpressions ?? []) {
-    const value = labels?.[requirement.key];
-    const values = requirement.values ?? [];
-    switch (requirement.operator) {
-      case 'In':
-        if (value === undefined || !values.includes(value)) return false;
-        break;
-      case 'NotIn':
-        if (value !== undefined && values.includes(value)) return false;
-        break;
-      case 'Exists':
-        if (value === undefined) return false;
-        break;
-      case 'DoesNotExist':
-        if (value !== undefined) return false;
-        break;
-    }
+  for (const { key, operator, values } of selector.matchExpressions ?? []) {
+    if (!requirementMatches(operator, values ?? [], labels?.[key])) return false;
   }
   return true;
 }

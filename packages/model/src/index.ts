@@ -71,7 +71,7 @@ export {
   nodeForRegister,
 } from './defaults.ts';
 export type { ServerFields } from './defaults.ts';
-export { parseLabelSelector, matchesLabelSelector, LabelSelectorError } from './label-selector.ts';
+export { parseLabelSelector, matchesLabelSelector, requirementMatches, LabelSelectorError } from './label-selector.ts';
 export type { LabelRequirement } from './label-selector.ts';
 export {
   NodeSelectorOperator,

@@ -50,23 +50,24 @@ function splitTerms(selector: string): string[] {
   return terms.filter((t) => t.trim() !== '');
 }
 
+/** One requirement against one label value (undefined: the label is absent); the single rule every selector uses. */
+export function requirementMatches(operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist', values: readonly string[], value: string | undefined): boolean {
+  switch (operator) {
+    case 'In':
+      return value !== undefined && values.includes(value);
+    case 'NotIn':
+      return value === undefined || !values.includes(value);
+    case 'Exists':
+      return value !== undefined;
+    case 'DoesNotExist':
+      return value === undefined;
+  }
+}
+
 export function matchesLabelSelector(requirements: readonly LabelRequirement[], labels: Record<string, string> | undefined): boolean {
   for (const requirement of requirements) {
-    const value = labels?.[requirement.key];
-    switch (requirement.operator) {
-      case 'Exists':
-        if (value === undefined) return false;
-        break;
-      case 'DoesNotExist':
-        if (value !== undefined) return false;
-        break;
-      case 'In':
-        if (value === undefined || !requirement.values.includes(value)) return false;
-        break;
-      case 'NotIn':
-        if (value !== undefined && requirement.values.includes(value)) return false;
-        break;
-    }
+    const values = 'values' in requirement ? requirement.values : [];
+    if (!requirementMatches(requirement.operator, values, labels?.[requirement.key])) return false;
   }
   return true;
 }

@@ -1,4 +1,4 @@
-import type { LabelSelector, Pod, PodAffinity, PodAffinityTerm } from '@flotilla/model';
+import { requirementMatches, type LabelSelector, type Pod, type PodAffinity, type PodAffinityTerm } from '@flotilla/model';
 
 // Label selectors compiled once (metav1.LabelSelectorAsSelector) and kube-scheduler's AffinityTerm:
 // what InterPodAffinity and PodTopologySpread match existing pods with, on their hot paths.
@@ -36,21 +36,7 @@ export function compileSelector(selector: LabelSelector | undefined): CompiledSe
 export function selectorMatches(selector: CompiledSelector, labels: Labels): boolean {
   if (selector.nothing) return false;
   for (const { key, operator, values } of selector.requirements) {
-    const value = labels?.[key];
-    switch (operator) {
-      case 'In':
-        if (value === undefined || !values.includes(value)) return false;
-        break;
-      case 'NotIn':
-        if (value !== undefined && values.includes(value)) return false;
-        break;
-      case 'Exists':
-        if (value === undefined) return false;
-        break;
-      case 'DoesNotExist':
-        if (value !== undefined) return false;
-        break;
-    }
+    if (!requirementMatches(operator, values, labels?.[key])) return false;
   }
   return true;
 }
