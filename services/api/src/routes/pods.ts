@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { v4 as uuidv4 } from 'uuid';
-import { formatFieldError, podForCreate, validatePod, type Pod } from '@flotilla/model';
+import { formatFieldError, podForCreate, validatePod, type Pod, type PodManifest } from '@flotilla/model';
 import type { PodRecord, StateChange } from '@flotilla/state';
 import { ApiError, alreadyExists, notFound } from '../api-status.ts';
 import type { ApiContext } from '../server.ts';
@@ -20,6 +20,28 @@ function randomSuffix(): string {
   let out = '';
   for (let i = 0; i < 5; i++) out += SUFFIX_ALPHABET[Math.floor(Math.random() * SUFFIX_ALPHABET.length)];
   return out;
+}
+
+/**
+ * Validates a Pod manifest for a namespace as a create does (400 Invalid with every field's problem,
+ * 400 BadRequest for a namespace mismatch) and puts its warnings on the reply. Create and plan share it.
+ */
+export function validatedPodManifest(body: unknown, namespace: string, reply: FastifyReply): PodManifest {
+  const result = validatePod(body);
+  warningHeaders(reply, result.warnings);
+  if (!result.ok) {
+    const name = nameOf(body);
+    throw new ApiError('Invalid', `Pod "${name}" is invalid: ${result.errors.map(formatFieldError).join(', ')}`, {
+      name,
+      kind: 'pods',
+      causes: result.errors.map((error) => ({ field: error.path, message: error.message, reason: 'FieldValueInvalid' })),
+    });
+  }
+  const manifest = result.value;
+  if (manifest.metadata.namespace !== undefined && manifest.metadata.namespace !== namespace) {
+    throw new ApiError('BadRequest', `the namespace of the provided object (${manifest.metadata.namespace}) does not match the namespace sent on the request (${namespace})`);
+  }
+  return manifest;
 }
 
 export function warningHeaders(reply: FastifyReply, warnings: readonly string[]): void {
@@ -65,20 +87,7 @@ export function registerPodRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.post<{ Params: { ns: string } }>('/api/v1/namespaces/:ns/pods', async (request, reply) => {
     const namespace = request.params.ns;
-    const result = validatePod(request.body);
-    warningHeaders(reply, result.warnings);
-    if (!result.ok) {
-      const name = nameOf(request.body);
-      throw new ApiError('Invalid', `Pod "${name}" is invalid: ${result.errors.map(formatFieldError).join(', ')}`, {
-        name,
-        kind: 'pods',
-        causes: result.errors.map((error) => ({ field: error.path, message: error.message, reason: 'FieldValueInvalid' })),
-      });
-    }
-    const manifest = result.value;
-    if (manifest.metadata.namespace !== undefined && manifest.metadata.namespace !== namespace) {
-      throw new ApiError('BadRequest', `the namespace of the provided object (${manifest.metadata.namespace}) does not match the namespace sent on the request (${namespace})`);
-    }
+    const manifest = validatedPodManifest(request.body, namespace, reply);
     const pod = podForCreate(manifest, {
       uid: uuidv4(),
       now: ctx.now().toISOString(),

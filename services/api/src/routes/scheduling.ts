@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { DEFAULT_SCHEDULER_NAME, formatFieldError, podForCreate, validatePod, type Pod } from '@flotilla/model';
+import { DEFAULT_SCHEDULER_NAME, podForCreate, type Pod } from '@flotilla/model';
 import type { NodeVerdict, SchedulingSummary } from '@flotilla/events';
 import { DEFAULT_PROFILE, buildNodeInfos, createFramework, withNominatedPods, AssumedPods, type Framework } from '@flotilla/scheduling';
 import { podHostPorts, podRequest, type PodRecord, type SchedulingRecord } from '@flotilla/state';
 import { ApiError, notFound } from '../api-status.ts';
 import type { ApiContext } from '../server.ts';
-import { warningHeaders } from './pods.ts';
+import { validatedPodManifest } from './pods.ts';
 
 /** `GET .../pods/{name}/scheduling`: the pod's scheduling record from the fold. */
 export interface PodScheduling {
@@ -56,20 +56,7 @@ export function registerSchedulingRoutes(app: FastifyInstance, ctx: ApiContext):
 
   app.post<{ Params: { ns: string }; Querystring: { maxVerdicts?: string } }>('/api/v1/namespaces/:ns/pods/plan', (request, reply) => {
     const namespace = request.params.ns;
-    const result = validatePod(request.body);
-    warningHeaders(reply, result.warnings);
-    if (!result.ok) {
-      const name = manifestName(request.body);
-      throw new ApiError('Invalid', `Pod "${name}" is invalid: ${result.errors.map(formatFieldError).join(', ')}`, {
-        name,
-        kind: 'pods',
-        causes: result.errors.map((error) => ({ field: error.path, message: error.message, reason: 'FieldValueInvalid' })),
-      });
-    }
-    const manifest = result.value;
-    if (manifest.metadata.namespace !== undefined && manifest.metadata.namespace !== namespace) {
-      throw new ApiError('BadRequest', `the namespace of the provided object (${manifest.metadata.namespace}) does not match the namespace sent on the request (${namespace})`);
-    }
+    const manifest = validatedPodManifest(request.body, namespace, reply);
     const pod = podForCreate(manifest, { uid: 'plan', now: ctx.now().toISOString(), namespace, generatedSuffix: 'plan0' });
     const schedulerName = pod.spec.schedulerName ?? DEFAULT_SCHEDULER_NAME;
     if (schedulerName !== DEFAULT_PROFILE.schedulerName) {
@@ -152,8 +139,3 @@ function parseMaxVerdicts(raw: string | undefined): number | 'all' | undefined {
   return value;
 }
 
-function manifestName(body: unknown): string {
-  const metadata = typeof body === 'object' && body !== null ? (body as { metadata?: unknown }).metadata : undefined;
-  const name = typeof metadata === 'object' && metadata !== null ? (metadata as { name?: unknown }).name : undefined;
-  return typeof name === 'string' ? name : '';
-}
