@@ -1,42 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { DEFAULT_SCHEDULER_NAME, podForCreate, type Pod } from '@flotilla/model';
-import type { NodeVerdict, SchedulingSummary } from '@flotilla/events';
 import { DEFAULT_PROFILE, buildNodeInfos, createFramework, withNominatedPods, AssumedPods, type Framework } from '@flotilla/scheduling';
-import { podHostPorts, podRequest, type PodRecord, type SchedulingRecord } from '@flotilla/state';
+import { podHostPorts, podRequest, type PodRecord } from '@flotilla/state';
+import type { PodScheduling, PodSchedulingPlan } from '@flotilla/client';
 import { ApiError, notFound } from '../api-status.ts';
 import type { ApiContext } from '../server.ts';
 import { validatedPodManifest } from './pods.ts';
 
-/** `GET .../pods/{name}/scheduling`: the pod's scheduling record from the fold. */
-export interface PodScheduling {
-  apiVersion: 'v1';
-  kind: 'PodScheduling';
-  metadata: { name: string; namespace: string; uid: string; resourceVersion: string };
-  schedulerName: string;
-  /** The node the pod is bound to, if any. */
-  nodeName?: string;
-  nominatedNodeName?: string;
-  /** PodBound and PodSchedulingFailed events recorded for this pod. */
-  attempts: number;
-  /** The last attempt with its verdict table; absent until a scheduler tried the pod. */
-  lastScheduling?: SchedulingRecord;
-}
-
-/** `POST .../pods/plan`: where the scheduler would place the pod now, and why. Nothing is written. */
-export interface PodSchedulingPlan {
-  apiVersion: 'v1';
-  kind: 'PodSchedulingPlan';
-  schedulerName: string;
-  /** The fold position the plan was computed at. */
-  resourceVersion: string;
-  feasible: boolean;
-  nodeName?: string;
-  message?: string;
-  verdicts: NodeVerdict[];
-  summary: SchedulingSummary;
-  /** When no node fits but preemption would make room: the node, and the pods it would evict there. */
-  preemption?: { nodeName: string; victims: Array<{ namespace: string; name: string }> };
-}
+// The response shapes are the wire contract the typed client declares; the API answers with them.
 
 /** Plans on clusters up to this size show every node; larger ones the best nodes (and one per rejection). */
 const PLAN_FULL_TABLE_MAX_NODES = 100;
