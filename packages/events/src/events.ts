@@ -195,6 +195,53 @@ export interface ContainerWaiting {
   };
 }
 
+/**
+ * A container's readiness changed: its readiness probe crossed successThreshold / failureThreshold,
+ * or (no readiness probe) it became ready on starting. The fold keeps `ready` in the container status;
+ * `Ready` and `ContainersReady` follow from it.
+ */
+export interface ContainerReadinessChanged {
+  type: 'ContainerReadinessChanged';
+  data: {
+    namespace: string;
+    name: string;
+    uid: string;
+    nodeName: string;
+    container: string;
+    kind: ContainerKind;
+    ready: boolean;
+    restartCount: number;
+    message?: string;
+  };
+}
+
+/** The container's startup probe succeeded: `started` becomes true; liveness and readiness probes begin. */
+export interface ContainerStartupProbeSucceeded {
+  type: 'ContainerStartupProbeSucceeded';
+  data: { namespace: string; name: string; uid: string; nodeName: string; container: string; kind: ContainerKind; restartCount: number };
+}
+
+/**
+ * A probe reached its failureThreshold (reported once per crossing, not per failed attempt). For
+ * liveness and startup probes the node then kills the container (`action: 'Restart'`), as the kubelet does.
+ */
+export interface ContainerProbeFailed {
+  type: 'ContainerProbeFailed';
+  data: {
+    namespace: string;
+    name: string;
+    uid: string;
+    nodeName: string;
+    container: string;
+    kind: ContainerKind;
+    probe: 'startup' | 'liveness' | 'readiness';
+    message: string;
+    consecutiveFailures: number;
+    action: 'Restart' | 'None';
+    restartCount: number;
+  };
+}
+
 /** The node stopped every container of the pod and removed its sandbox; the IP is free again. */
 export interface PodSandboxRemoved {
   type: 'PodSandboxRemoved';
@@ -223,6 +270,9 @@ export type DomainEvent =
   | ContainerStarted
   | ContainerTerminated
   | ContainerWaiting
+  | ContainerReadinessChanged
+  | ContainerStartupProbeSucceeded
+  | ContainerProbeFailed
   | PodSandboxRemoved
   | NodeRegistered
   | NodeUpdated
@@ -244,6 +294,9 @@ export const DOMAIN_EVENT_TYPES: readonly DomainEventType[] = [
   'ContainerStarted',
   'ContainerTerminated',
   'ContainerWaiting',
+  'ContainerReadinessChanged',
+  'ContainerStartupProbeSucceeded',
+  'ContainerProbeFailed',
   'PodSandboxRemoved',
   'NodeRegistered',
   'NodeUpdated',

@@ -46,6 +46,55 @@ export const ResourceRequirementsSchema = z.strictObject({
 });
 export type ResourceRequirements = z.infer<typeof ResourceRequirementsSchema>;
 
+// Probes and lifecycle hooks (what the node agent runs against a container). Port may be a number
+// or the name of one of the container's ports, as in Kubernetes.
+export const ExecActionSchema = z.strictObject({ command: z.array(z.string()).optional() });
+export const HTTPHeaderSchema = z.strictObject({ name: z.string(), value: z.string() });
+export const HTTPGetActionSchema = z.strictObject({
+  path: z.string().optional(),
+  port: z.union([z.number().int(), z.string()]),
+  host: z.string().optional(),
+  scheme: z.enum(['HTTP', 'HTTPS']).optional(),
+  httpHeaders: z.array(HTTPHeaderSchema).optional(),
+});
+export const TCPSocketActionSchema = z.strictObject({
+  port: z.union([z.number().int(), z.string()]),
+  host: z.string().optional(),
+});
+export const SleepActionSchema = z.strictObject({ seconds: z.number().int() });
+
+export const ProbeSchema = z.strictObject({
+  exec: ExecActionSchema.optional(),
+  httpGet: HTTPGetActionSchema.optional(),
+  tcpSocket: TCPSocketActionSchema.optional(),
+  grpc: knownUnused,
+  initialDelaySeconds: z.number().int().optional(),
+  timeoutSeconds: z.number().int().optional(),
+  periodSeconds: z.number().int().optional(),
+  successThreshold: z.number().int().optional(),
+  failureThreshold: z.number().int().optional(),
+  terminationGracePeriodSeconds: z.number().int().optional(),
+});
+export type Probe = z.infer<typeof ProbeSchema>;
+export type ExecAction = z.infer<typeof ExecActionSchema>;
+export type HTTPGetAction = z.infer<typeof HTTPGetActionSchema>;
+export type TCPSocketAction = z.infer<typeof TCPSocketActionSchema>;
+
+export const LifecycleHandlerSchema = z.strictObject({
+  exec: ExecActionSchema.optional(),
+  httpGet: HTTPGetActionSchema.optional(),
+  sleep: SleepActionSchema.optional(),
+  tcpSocket: knownUnused,
+});
+export type LifecycleHandler = z.infer<typeof LifecycleHandlerSchema>;
+
+export const LifecycleSchema = z.strictObject({
+  postStart: LifecycleHandlerSchema.optional(),
+  preStop: LifecycleHandlerSchema.optional(),
+  stopSignal: knownUnused,
+});
+export type Lifecycle = z.infer<typeof LifecycleSchema>;
+
 export const ContainerSchema = z.strictObject({
   name: z.string(),
   image: z.string().optional(),
@@ -59,10 +108,10 @@ export const ContainerSchema = z.strictObject({
   /** Only on init containers: `Always` makes it a native sidecar. */
   restartPolicy: z.enum(['Always']).optional(),
   envFrom: knownUnused,
-  livenessProbe: knownUnused,
-  readinessProbe: knownUnused,
-  startupProbe: knownUnused,
-  lifecycle: knownUnused,
+  livenessProbe: ProbeSchema.optional(),
+  readinessProbe: ProbeSchema.optional(),
+  startupProbe: ProbeSchema.optional(),
+  lifecycle: LifecycleSchema.optional(),
   terminationMessagePath: knownUnused,
   terminationMessagePolicy: knownUnused,
   imagePullPolicy: knownUnused,

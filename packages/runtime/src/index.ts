@@ -1,4 +1,4 @@
-export { ContainerStartAbortedError, ContainerStartError } from './container-runtime.ts';
+export { ContainerStartAbortedError, ContainerStartError, ContainerLogsNotFoundError } from './container-runtime.ts';
 export type {
   ContainerKind,
   ContainerExit,
@@ -6,6 +6,11 @@ export type {
   ContainerRuntime,
   RunningContainer,
   SandboxOptions,
+  SandboxInfo,
+  SandboxRef,
+  ProbeAction,
+  ActionResult,
+  LogReadOptions,
 } from './container-runtime.ts';
 export {
   SimRuntime,
