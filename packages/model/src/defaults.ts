@@ -1,10 +1,13 @@
 import type { Node, NodeManifest } from './node.ts';
-import type { Pod, PodManifest } from './pod.ts';
+import type { Container, HTTPGetAction, Lifecycle, LifecycleHandler, Pod, PodManifest, Probe } from './pod.ts';
 import { priorityClass } from './priority-classes.ts';
 
 export const DEFAULT_NAMESPACE = 'default';
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
 export const DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS = 30;
+
+/** What Kubernetes fills into a probe left partly unset (SetDefaults_Probe). */
+export const PROBE_DEFAULTS = { timeoutSeconds: 1, periodSeconds: 10, successThreshold: 1, failureThreshold: 3 } as const;
 
 export interface ServerFields {
   uid: string;
@@ -22,8 +25,6 @@ export interface ServerFields {
 export function podForCreate(manifest: PodManifest, server: ServerFields): Pod {
   const { metadata, spec } = manifest;
   const name = metadata.name ?? `${metadata.generateName ?? ''}${server.generatedSuffix ?? ''}`;
-  const withPortDefaults = <T extends { ports?: Array<{ protocol?: 'TCP' | 'UDP' | 'SCTP' }> }>(c: T): T =>
-    c.ports ? { ...c, ports: c.ports.map((p) => ({ ...p, protocol: p.protocol ?? 'TCP' })) } : c;
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -39,8 +40,8 @@ export function podForCreate(manifest: PodManifest, server: ServerFields): Pod {
     },
     spec: {
       ...spec,
-      containers: spec.containers.map(withPortDefaults),
-      ...(spec.initContainers ? { initContainers: spec.initContainers.map(withPortDefaults) } : {}),
+      containers: spec.containers.map(containerDefaults),
+      ...(spec.initContainers ? { initContainers: spec.initContainers.map(containerDefaults) } : {}),
       restartPolicy: spec.restartPolicy ?? 'Always',
       schedulerName: spec.schedulerName ?? DEFAULT_SCHEDULER_NAME,
       terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds ?? DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS,
@@ -48,6 +49,42 @@ export function podForCreate(manifest: PodManifest, server: ServerFields): Pod {
       ...priorityFields(spec.priorityClassName, spec.priority, spec.preemptionPolicy),
     },
   };
+}
+
+/** Port protocol TCP; probe timings; httpGet path `/` and scheme HTTP, in probes and hooks alike. */
+function containerDefaults(container: Container): Container {
+  const out: Container = { ...container };
+  if (container.ports) out.ports = container.ports.map((p) => ({ ...p, protocol: p.protocol ?? 'TCP' }));
+  if (container.livenessProbe) out.livenessProbe = probeDefaults(container.livenessProbe);
+  if (container.readinessProbe) out.readinessProbe = probeDefaults(container.readinessProbe);
+  if (container.startupProbe) out.startupProbe = probeDefaults(container.startupProbe);
+  if (container.lifecycle) out.lifecycle = lifecycleDefaults(container.lifecycle);
+  return out;
+}
+
+function probeDefaults(probe: Probe): Probe {
+  return {
+    ...probe,
+    ...(probe.httpGet ? { httpGet: httpGetDefaults(probe.httpGet) } : {}),
+    timeoutSeconds: probe.timeoutSeconds ?? PROBE_DEFAULTS.timeoutSeconds,
+    periodSeconds: probe.periodSeconds ?? PROBE_DEFAULTS.periodSeconds,
+    successThreshold: probe.successThreshold ?? PROBE_DEFAULTS.successThreshold,
+    failureThreshold: probe.failureThreshold ?? PROBE_DEFAULTS.failureThreshold,
+  };
+}
+
+function lifecycleDefaults(lifecycle: Lifecycle): Lifecycle {
+  const handler = (h: LifecycleHandler): LifecycleHandler => (h.httpGet ? { ...h, httpGet: httpGetDefaults(h.httpGet) } : h);
+  return {
+    ...lifecycle,
+    ...(lifecycle.postStart ? { postStart: handler(lifecycle.postStart) } : {}),
+    ...(lifecycle.preStop ? { preStop: handler(lifecycle.preStop) } : {}),
+  };
+}
+
+function httpGetDefaults(action: HTTPGetAction): HTTPGetAction {
+  // An empty path is unset, as in Kubernetes.
+  return { ...action, path: action.path || '/', scheme: action.scheme ?? 'HTTP' };
 }
 
 function priorityFields(className: string | undefined, priority: number | undefined, policy: 'PreemptLowerPriority' | 'Never' | undefined): {

@@ -76,6 +76,7 @@ export {
   DEFAULT_NAMESPACE,
   DEFAULT_SCHEDULER_NAME,
   DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS,
+  PROBE_DEFAULTS,
   podForCreate,
   nodeForRegister,
 } from './defaults.ts';

@@ -219,8 +219,14 @@ function podSemanticErrors(pod: Record<string, unknown>): FieldError[] {
         errors.push(...requestsWithinLimits(resources, `${base}.resources`));
       }
       const inPortSpace = group === 'containers' || container.restartPolicy === 'Always';
+      const portNames = new Set<string>();
       for (const [portIndex, port] of records(container.ports)) {
         const portPath = `${base}.ports[${portIndex}]`;
+        if (typeof port.name === 'string' && port.name !== '') {
+          for (const problem of portNameErrors(port.name)) errors.push({ path: `${portPath}.name`, message: `invalid value ${JSON.stringify(port.name)}: ${problem}` });
+          if (portNames.has(port.name)) errors.push({ path: `${portPath}.name`, message: `duplicate value ${JSON.stringify(port.name)}` });
+          portNames.add(port.name);
+        }
         const protocol = typeof port.protocol === 'string' ? port.protocol : 'TCP';
         if (typeof port.containerPort === 'number') {
           if (port.containerPort < 1 || port.containerPort > 65535) {
@@ -252,6 +258,7 @@ function podSemanticErrors(pod: Record<string, unknown>): FieldError[] {
           errors.push({ path: `${base}.volumeMounts[${mountIndex}].mountPath`, message: `must be an absolute path` });
         }
       }
+      errors.push(...probeAndLifecycleErrors(container, base, group === 'initContainers' && container.restartPolicy !== 'Always', portNames));
     }
   }
 
@@ -296,6 +303,116 @@ function podSemanticErrors(pod: Record<string, unknown>): FieldError[] {
     errors.push({ path: 'spec.terminationGracePeriodSeconds', message: 'must be greater than or equal to 0' });
   }
   return errors;
+}
+
+const PROBES = ['livenessProbe', 'readinessProbe', 'startupProbe'] as const;
+
+/**
+ * Probes and lifecycle hooks of one container, as Kubernetes validates them (validateProbe,
+ * validateLifecycle): one handler each, sane timings, ports that exist. Regular init containers run
+ * to completion, so they may have neither.
+ */
+function probeAndLifecycleErrors(container: Record<string, unknown>, base: string, regularInit: boolean, portNames: ReadonlySet<string>): FieldError[] {
+  const errors: FieldError[] = [];
+  if (regularInit) {
+    for (const field of ['lifecycle', ...PROBES]) {
+      if (container[field] !== undefined && container[field] !== null) {
+        errors.push({ path: `${base}.${field}`, message: 'forbidden: may not be set for init containers without restartPolicy=Always' });
+      }
+    }
+    return errors;
+  }
+  for (const field of PROBES) {
+    const probe = container[field];
+    if (!isRecord(probe)) continue;
+    const path = `${base}.${field}`;
+    errors.push(...handlerErrors(probe, path, ['exec', 'httpGet', 'tcpSocket', 'grpc'], portNames));
+    errors.push(...atLeast(probe.initialDelaySeconds, 0, `${path}.initialDelaySeconds`));
+    for (const key of ['timeoutSeconds', 'periodSeconds', 'successThreshold', 'failureThreshold'] as const) {
+      errors.push(...atLeast(probe[key], 1, `${path}.${key}`));
+    }
+    // Only readiness may need several successes in a row: liveness and startup act on the first one.
+    if (field !== 'readinessProbe' && typeof probe.successThreshold === 'number' && probe.successThreshold !== 1) {
+      errors.push({ path: `${path}.successThreshold`, message: `invalid value ${probe.successThreshold}: must be 1` });
+    }
+    if (typeof probe.terminationGracePeriodSeconds === 'number' && probe.terminationGracePeriodSeconds <= 0) {
+      errors.push({ path: `${path}.terminationGracePeriodSeconds`, message: `invalid value ${probe.terminationGracePeriodSeconds}: must be greater than 0` });
+    }
+  }
+  const lifecycle = container.lifecycle;
+  if (isRecord(lifecycle)) {
+    for (const hook of ['postStart', 'preStop'] as const) {
+      const handler = lifecycle[hook];
+      if (!isRecord(handler)) continue;
+      const path = `${base}.lifecycle.${hook}`;
+      errors.push(...handlerErrors(handler, path, ['exec', 'httpGet', 'tcpSocket', 'sleep'], portNames));
+      if (isRecord(handler.sleep)) errors.push(...atLeast(handler.sleep.seconds, 0, `${path}.sleep.seconds`));
+    }
+  }
+  return errors;
+}
+
+/** Exactly one handler, and that one well formed (Kubernetes' validateHandler). */
+function handlerErrors(handler: Record<string, unknown>, path: string, kinds: readonly string[], portNames: ReadonlySet<string>): FieldError[] {
+  const errors: FieldError[] = [];
+  let count = 0;
+  for (const kind of kinds) {
+    const action = handler[kind];
+    if (action === undefined || action === null) continue;
+    if (count++ > 0) {
+      errors.push({ path: `${path}.${kind}`, message: 'forbidden: may not specify more than 1 handler type' });
+      continue;
+    }
+    if (!isRecord(action)) continue;
+    if (kind === 'exec' && (!Array.isArray(action.command) || action.command.length === 0)) {
+      errors.push({ path: `${path}.exec.command`, message: 'required value' });
+    }
+    if (kind === 'httpGet' || kind === 'tcpSocket') errors.push(...portErrors(action.port, `${path}.${kind}.port`, portNames));
+    if (kind === 'httpGet') {
+      if (typeof action.path === 'string' && action.path !== '' && !action.path.startsWith('/')) {
+        errors.push({ path: `${path}.httpGet.path`, message: `invalid value ${JSON.stringify(action.path)}: must start with "/"` });
+      }
+      for (const [i, header] of records(action.httpHeaders)) {
+        if (typeof header.name === 'string' && !HTTP_HEADER_NAME.test(header.name)) {
+          errors.push({
+            path: `${path}.httpGet.httpHeaders[${i}].name`,
+            message: `invalid value ${JSON.stringify(header.name)}: a valid HTTP header must consist of alphanumeric characters or '-' (e.g. 'X-Header-Name', regex used for validation is '[-A-Za-z0-9]+')`,
+          });
+        }
+      }
+    }
+  }
+  if (count === 0) errors.push({ path, message: 'required value: must specify a handler type' });
+  return errors;
+}
+
+const HTTP_HEADER_NAME = /^[-A-Za-z0-9]+$/;
+
+/** A probe's or hook's port: a number in range, or the name of one of the container's own ports. */
+function portErrors(port: unknown, path: string, portNames: ReadonlySet<string>): FieldError[] {
+  if (typeof port === 'number') {
+    return port < 1 || port > 65535 ? [{ path, message: `invalid value ${port}: must be between 1 and 65535, inclusive` }] : [];
+  }
+  if (typeof port !== 'string') return [];
+  const problems = portNameErrors(port);
+  if (problems.length > 0) return problems.map((problem) => ({ path, message: `invalid value ${JSON.stringify(port)}: ${problem}` }));
+  if (!portNames.has(port)) return [{ path, message: `invalid value ${JSON.stringify(port)}: must be the name of one of the container's ports` }];
+  return [];
+}
+
+/** IANA_SVC_NAME, as Kubernetes checks port names (IsValidPortName). */
+function portNameErrors(name: string): string[] {
+  const errors: string[] = [];
+  if (name.length > 15) errors.push('must be no more than 15 characters');
+  if (!/^[-a-z0-9]+$/.test(name)) errors.push('must contain only alpha-numeric characters (a-z, 0-9), or hyphens (-)');
+  if (!/[a-z]/.test(name)) errors.push('must contain at least one letter (a-z)');
+  if (name.includes('--')) errors.push('must not contain consecutive hyphens (-)');
+  if (name.startsWith('-') || name.endsWith('-')) errors.push('must not begin or end with a hyphen (-)');
+  return errors;
+}
+
+function atLeast(value: unknown, min: number, path: string): FieldError[] {
+  return typeof value === 'number' && value < min ? [{ path, message: `invalid value ${value}: must be greater than or equal to ${min}` }] : [];
 }
 
 function nodeSelectorRequirementErrors(requirement: Record<string, unknown>, path: string): FieldError[] {

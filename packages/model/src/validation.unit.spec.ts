@@ -111,6 +111,125 @@ describe('validatePod', () => {
   });
 });
 
+describe('validatePod: probes and lifecycle hooks', () => {
+  /** A pod whose app container `web` (port 8080 named `http`) gets `fields`. */
+  const withApp = (fields: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'probed' },
+    spec: {
+      containers: [{ name: 'web', image: 'node', command: ['node', 'server.js'], ports: [{ name: 'http', containerPort: 8080 }], ...fields }],
+      ...extra,
+    },
+  });
+  const errorsOf = (fields: Record<string, unknown>) => messages(withApp(fields));
+
+  it('accepts each handler kind, named and numbered ports, and hooks', () => {
+    const result = validatePod(
+      withApp({
+        livenessProbe: { httpGet: { path: '/healthz', port: 'http', scheme: 'HTTP', httpHeaders: [{ name: 'X-Probe', value: '1' }] }, periodSeconds: 5, failureThreshold: 2 },
+        readinessProbe: { tcpSocket: { port: 8080 }, successThreshold: 2, initialDelaySeconds: 0 },
+        startupProbe: { exec: { command: ['cat', '/tmp/started'] }, failureThreshold: 30, periodSeconds: 1 },
+        lifecycle: { postStart: { exec: { command: ['touch', '/tmp/x'] } }, preStop: { sleep: { seconds: 5 } } },
+      }),
+    );
+    expect(result).toMatchObject({ ok: true, warnings: [] });
+  });
+
+  it('needs exactly one handler', () => {
+    expect(errorsOf({ livenessProbe: { periodSeconds: 5 } })).toContain('spec.containers[0].livenessProbe: required value: must specify a handler type');
+    expect(errorsOf({ readinessProbe: { exec: { command: ['true'] }, tcpSocket: { port: 8080 } } })).toEqual([
+      'spec.containers[0].readinessProbe.tcpSocket: forbidden: may not specify more than 1 handler type',
+    ]);
+    expect(errorsOf({ lifecycle: { preStop: {} } })).toContain('spec.containers[0].lifecycle.preStop: required value: must specify a handler type');
+    expect(errorsOf({ lifecycle: { preStop: { exec: { command: ['true'] }, sleep: { seconds: 1 } } } })).toEqual([
+      'spec.containers[0].lifecycle.preStop.sleep: forbidden: may not specify more than 1 handler type',
+    ]);
+  });
+
+  it('counts grpc as a probe handler, accepted with a warning', () => {
+    const result = validatePod(withApp({ livenessProbe: { grpc: { port: 9090 } } }));
+    expect(result).toMatchObject({ ok: true, warnings: ['spec.containers[0].livenessProbe.grpc: accepted but not acted on by Flotilla'] });
+    expect(errorsOf({ livenessProbe: { grpc: { port: 9090 }, exec: { command: ['true'] } } })).toEqual([
+      'spec.containers[0].livenessProbe.grpc: forbidden: may not specify more than 1 handler type',
+    ]);
+  });
+
+  it('needs a command for exec', () => {
+    expect(errorsOf({ livenessProbe: { exec: { command: [] } } })).toEqual(['spec.containers[0].livenessProbe.exec.command: required value']);
+    expect(errorsOf({ lifecycle: { postStart: { exec: {} } } })).toEqual(['spec.containers[0].lifecycle.postStart.exec.command: required value']);
+  });
+
+  it.each([
+    [{ httpGet: { port: 0 } }, 'spec.containers[0].readinessProbe.httpGet.port: invalid value 0: must be between 1 and 65535, inclusive'],
+    [{ tcpSocket: { port: 65536 } }, 'spec.containers[0].readinessProbe.tcpSocket.port: invalid value 65536: must be between 1 and 65535, inclusive'],
+    [{ tcpSocket: { port: 'metrics' } }, 'spec.containers[0].readinessProbe.tcpSocket.port: invalid value "metrics": must be the name of one of the container\'s ports'],
+    [{ httpGet: { port: 'HTTP' } }, 'spec.containers[0].readinessProbe.httpGet.port: invalid value "HTTP": must contain only alpha-numeric characters (a-z, 0-9), or hyphens (-)'],
+    [{ httpGet: { port: '8080' } }, 'spec.containers[0].readinessProbe.httpGet.port: invalid value "8080": must contain at least one letter (a-z)'],
+    [{ httpGet: { port: 'a-very-long-port-name' } }, 'spec.containers[0].readinessProbe.httpGet.port: invalid value "a-very-long-port-name": must be no more than 15 characters'],
+    [{ httpGet: { port: 'web--ui' } }, 'spec.containers[0].readinessProbe.httpGet.port: invalid value "web--ui": must not contain consecutive hyphens (-)'],
+    [{ httpGet: { port: 'http', path: 'healthz' } }, 'spec.containers[0].readinessProbe.httpGet.path: invalid value "healthz": must start with "/"'],
+    [{ httpGet: { port: 'http', scheme: 'http' } }, 'spec.containers[0].readinessProbe.httpGet.scheme: unsupported value "http": supported values: "HTTP", "HTTPS"'],
+    [{ httpGet: { port: 'http', httpHeaders: [{ name: 'X Bad', value: '1' }] } }, 'spec.containers[0].readinessProbe.httpGet.httpHeaders[0].name: invalid value "X Bad": a valid HTTP header'],
+  ])('rejects a bad handler %j', (handler, expected) => {
+    const errors = errorsOf({ readinessProbe: handler });
+    expect(errors.some((e) => e.startsWith(expected)), `${JSON.stringify(errors)} should contain ${expected}`).toBe(true);
+  });
+
+  it('checks hook ports like probe ports', () => {
+    expect(errorsOf({ lifecycle: { preStop: { httpGet: { port: 'admin', path: '/stop' } } } })).toEqual([
+      'spec.containers[0].lifecycle.preStop.httpGet.port: invalid value "admin": must be the name of one of the container\'s ports',
+    ]);
+  });
+
+  it('a port name only refers to the probing container\'s own ports', () => {
+    const pod = withApp({}, { initContainers: [{ name: 'side', image: 'x', restartPolicy: 'Always', readinessProbe: { httpGet: { port: 'http' } } }] });
+    expect(messages(pod)).toEqual(['spec.initContainers[0].readinessProbe.httpGet.port: invalid value "http": must be the name of one of the container\'s ports']);
+  });
+
+  it.each([
+    ['initialDelaySeconds', -1, 'invalid value -1: must be greater than or equal to 0'],
+    ['timeoutSeconds', 0, 'invalid value 0: must be greater than or equal to 1'],
+    ['periodSeconds', 0, 'invalid value 0: must be greater than or equal to 1'],
+    ['successThreshold', 0, 'invalid value 0: must be greater than or equal to 1'],
+    ['failureThreshold', 0, 'invalid value 0: must be greater than or equal to 1'],
+    ['terminationGracePeriodSeconds', 0, 'invalid value 0: must be greater than 0'],
+  ])('rejects %s %d', (field, value, expected) => {
+    expect(errorsOf({ readinessProbe: { exec: { command: ['true'] }, [field]: value } })).toContain(`spec.containers[0].readinessProbe.${field}: ${expected}`);
+  });
+
+  it('liveness and startup probes need successThreshold 1; readiness may ask for more', () => {
+    const probe = { exec: { command: ['true'] }, successThreshold: 3 };
+    expect(errorsOf({ livenessProbe: probe })).toEqual(['spec.containers[0].livenessProbe.successThreshold: invalid value 3: must be 1']);
+    expect(errorsOf({ startupProbe: probe })).toEqual(['spec.containers[0].startupProbe.successThreshold: invalid value 3: must be 1']);
+    expect(errorsOf({ readinessProbe: probe })).toEqual([]);
+  });
+
+  it('sleep hooks need non-negative seconds', () => {
+    expect(errorsOf({ lifecycle: { preStop: { sleep: { seconds: -1 } } } })).toEqual([
+      'spec.containers[0].lifecycle.preStop.sleep.seconds: invalid value -1: must be greater than or equal to 0',
+    ]);
+    expect(errorsOf({ lifecycle: { preStop: { sleep: { seconds: 0 } } } })).toEqual([]);
+  });
+
+  it('regular init containers may have neither probes nor hooks; sidecars may', () => {
+    const probe = { exec: { command: ['true'] } };
+    const fields = { lifecycle: { preStop: probe }, livenessProbe: probe, readinessProbe: probe, startupProbe: probe };
+    const pod = withApp({}, { initContainers: [{ name: 'init', image: 'x', ...fields }, { name: 'side', image: 'x', restartPolicy: 'Always', ...fields }] });
+    expect(messages(pod)).toEqual(
+      ['lifecycle', 'livenessProbe', 'readinessProbe', 'startupProbe'].map((f) => `spec.initContainers[0].${f}: forbidden: may not be set for init containers without restartPolicy=Always`),
+    );
+  });
+
+  it('checks container port names: IANA_SVC_NAME, unique within the container', () => {
+    const pod = withApp({ ports: [{ name: 'http', containerPort: 8080 }, { name: 'http', containerPort: 8081 }, { name: 'Admin', containerPort: 8082 }] });
+    expect(messages(pod)).toEqual([
+      'spec.containers[0].ports[1].name: duplicate value "http"',
+      'spec.containers[0].ports[2].name: invalid value "Admin": must contain only alpha-numeric characters (a-z, 0-9), or hyphens (-)',
+    ]);
+  });
+});
+
 describe('validateNode', () => {
   it('accepts a node with capacity and taints', () => {
     const result = validateNode({

@@ -1,5 +1,5 @@
-import { addResources, nodeAllocatable, subtractResources, DEFAULT_SCHEDULER_NAME, PODS } from '@flotilla/model';
-import type { ContainerStatus, Node, Pod, PodSpec, PodStatus } from '@flotilla/model';
+import { addResources, isSidecar, nodeAllocatable, subtractResources, DEFAULT_SCHEDULER_NAME, PODS } from '@flotilla/model';
+import type { Container, ContainerStatus, Node, Pod, PodSpec, PodStatus } from '@flotilla/model';
 import type { EventData, FlotillaRecord } from '@flotilla/events';
 import type { ChangeType, ClusterState, FoldOptions, KubeEvent, NodeRecord, PodRecord, SchedulingRecord, StateChange } from './cluster-state.ts';
 import { judgeBinding } from './binding.ts';
@@ -84,6 +84,15 @@ export function applyEvent(state: ClusterState, record: FlotillaRecord): StateCh
     case 'ContainerTerminated':
       fold.containerTerminated(event.data);
       break;
+    case 'ContainerReadinessChanged':
+      fold.containerReadinessChanged(event.data);
+      break;
+    case 'ContainerStartupProbeSucceeded':
+      fold.containerStartupProbeSucceeded(event.data);
+      break;
+    case 'ContainerProbeFailed':
+      fold.containerProbeFailed(event.data);
+      break;
     case 'PodDeletionRequested':
       fold.podDeletionRequested(event.data);
       break;
@@ -119,6 +128,18 @@ export function foldAll(records: Iterable<FlotillaRecord>, options?: Partial<Fol
 type PodRef = { namespace: string; name: string; uid: string };
 type OnNodeRef = PodRef & { nodeName: string };
 type ContainerEventData = EventData<'ContainerStarted'> | EventData<'ContainerWaiting'> | EventData<'ContainerTerminated'>;
+type ContainerRef = OnNodeRef & { container: string };
+type ProbeEventData = EventData<'ContainerReadinessChanged'> | EventData<'ContainerStartupProbeSucceeded'> | EventData<'ContainerProbeFailed'>;
+
+/** One container of a pod on its node, found from a node's report. */
+interface ContainerTarget {
+  record: PodRecord;
+  container: Container;
+  /** In spec.initContainers (sidecars included): its status lives in initContainerStatuses. */
+  isInit: boolean;
+  /** The status the fold has for it (a blank one if none yet). */
+  previous: ContainerStatus;
+}
 
 /** One application of one record: the state, the log position and time, and the changes so far. */
 class Fold {
@@ -425,16 +446,24 @@ class Fold {
     this.commitStatus(record, next);
   }
 
+  /**
+   * As the kubelet's prober manager reports a running container: `started` once its startup probe
+   * succeeded (at once without one), `ready` once started and its readiness probe succeeded (at once
+   * without one). A regular init container is never ready while it runs.
+   */
   containerStarted(data: EventData<'ContainerStarted'>): void {
-    this.containerChanged(data, 'started', (previous) => ({
-      ...previous,
-      state: { running: { startedAt: data.startedAt } },
-      ...lastStateAfter(previous),
-      // No probes yet: a running container is ready.
-      ready: true,
-      started: true,
-      restartCount: data.restartCount,
-    }));
+    this.containerChanged(data, 'started', (previous, container, isInit) => {
+      const regularInit = isInit && !isSidecar(container);
+      const started = regularInit || container.startupProbe === undefined;
+      return {
+        ...previous,
+        state: { running: { startedAt: data.startedAt } },
+        ...lastStateAfter(previous),
+        ready: !regularInit && started && container.readinessProbe === undefined,
+        started,
+        restartCount: data.restartCount,
+      };
+    });
   }
 
   containerWaiting(data: EventData<'ContainerWaiting'>): void {
@@ -449,7 +478,7 @@ class Fold {
   }
 
   containerTerminated(data: EventData<'ContainerTerminated'>): void {
-    this.containerChanged(data, 'terminated', (previous) => ({
+    this.containerChanged(data, 'terminated', (previous, container, isInit) => ({
       ...previous,
       state: {
         terminated: {
@@ -460,10 +489,49 @@ class Fold {
           finishedAt: data.finishedAt,
         },
       },
-      ready: false,
+      // The kubelet calls a regular init container that completed ready; nothing else that stopped is.
+      ready: isInit && !isSidecar(container) && data.exitCode === 0,
       started: false,
       restartCount: data.restartCount,
     }));
+  }
+
+  /** A readiness probe crossed its threshold (or a container without one became ready on starting). */
+  containerReadinessChanged(data: EventData<'ContainerReadinessChanged'>): void {
+    const target = this.runningContainer(data);
+    if (!target || (target.isInit && !isSidecar(target.container))) return;
+    // Readiness probes only run once the container has started (its startup probe passed).
+    const ready = data.ready && target.previous.started === true;
+    if (ready === target.previous.ready) return;
+    this.setContainerStatus(target, { ...target.previous, ready });
+  }
+
+  containerStartupProbeSucceeded(data: EventData<'ContainerStartupProbeSucceeded'>): void {
+    const target = this.runningContainer(data);
+    // Regular init containers have no probes (validation), and are started as they run.
+    if (!target || target.previous.started === true || (target.isInit && !isSidecar(target.container))) return;
+    this.setContainerStatus(target, { ...target.previous, started: true, ready: target.container.readinessProbe === undefined });
+  }
+
+  /**
+   * A probe crossed its failureThreshold: no status of its own (a readiness change or the container's
+   * termination follows as events of their own), but the kubelet's `Unhealthy` Event and, when the
+   * node kills the container for it, `Killing`.
+   */
+  containerProbeFailed(data: EventData<'ContainerProbeFailed'>): void {
+    const target = this.runningContainer(data, { needsSandbox: false });
+    if (!target) return;
+    const { record, isInit } = target;
+    const involvedObject = containerObject(record.pod, isInit, data.container);
+    const source = { component: 'kubelet', host: data.nodeName };
+    const kind = data.probe === 'liveness' ? 'Liveness' : data.probe === 'startup' ? 'Startup' : 'Readiness';
+    this.emit({ involvedObject, reason: 'Unhealthy', message: `${kind} probe failed: ${data.message}`, type: 'Warning', source });
+    if (data.action !== 'Restart' || data.probe === 'readiness') return;
+    // The kubelet's words (computePodActions / computeInitContainerActions).
+    const message = isInit
+      ? `Init container ${data.container} failed ${data.probe} probe`
+      : `Container ${data.container} failed ${data.probe} probe${record.pod.spec.restartPolicy === 'Never' ? '' : ', will be restarted'}`;
+    this.emit({ involvedObject, reason: 'Killing', message, type: 'Normal', source });
   }
 
   podSandboxRemoved(data: EventData<'PodSandboxRemoved'>): void {
@@ -521,34 +589,60 @@ class Fold {
     return record && record.nodeName === ref.nodeName ? record : undefined;
   }
 
+  /** Fencing for container reports: the pod on that node, for its uid, and a container it has. */
+  private containerOf(data: ContainerRef): ContainerTarget | undefined {
+    const record = this.podOnNode(data);
+    if (!record) return undefined;
+    const spec = record.pod.spec;
+    const initContainer = spec.initContainers?.find((c) => c.name === data.container);
+    const container = initContainer ?? spec.containers.find((c) => c.name === data.container);
+    if (!container) return undefined;
+    const isInit = initContainer !== undefined;
+    const status = record.pod.status ?? {};
+    const previous = ((isInit ? status.initContainerStatuses : status.containerStatuses) ?? []).find((s) => s.name === data.container);
+    return { record, container, isInit, previous: previous ?? { name: data.container, ready: false, restartCount: 0 } };
+  }
+
+  /**
+   * A probe report counts only for the container instance it was made on: running, with the same
+   * restartCount (a report about the run before a restart is stale), and, for reports that change
+   * status, in a sandbox that is still there.
+   */
+  private runningContainer(data: ProbeEventData, options: { needsSandbox?: boolean } = {}): ContainerTarget | undefined {
+    const target = this.containerOf(data);
+    if (!target) return undefined;
+    if (options.needsSandbox !== false && conditionStatus(target.record.pod.status?.conditions, 'PodReadyToStartContainers') !== 'True') return undefined;
+    const previous = target.previous;
+    return previous.state?.running && previous.restartCount === data.restartCount ? target : undefined;
+  }
+
   /** Init containers (sidecars included) report into initContainerStatuses, app containers into containerStatuses. */
+  private setContainerStatus(target: ContainerTarget, next: ContainerStatus): void {
+    const { record, isInit } = target;
+    const status = record.pod.status ?? {};
+    const list = (isInit ? status.initContainerStatuses : status.containerStatuses) ?? [];
+    const at = list.findIndex((s) => s.name === next.name);
+    const nextList = [...list];
+    if (at === -1) nextList.push(next);
+    else nextList[at] = next;
+    this.commitStatus(record, isInit ? { ...status, initContainerStatuses: nextList } : { ...status, containerStatuses: nextList });
+  }
+
   private containerChanged(
     data: ContainerEventData,
     change: 'started' | 'waiting' | 'terminated',
-    update: (previous: ContainerStatus) => ContainerStatus,
+    update: (previous: ContainerStatus, container: Container, isInit: boolean) => ContainerStatus,
   ): void {
-    const record = this.podOnNode(data);
-    if (!record) return;
+    const target = this.containerOf(data);
+    if (!target) return;
+    const { record, isInit } = target;
     const pod = record.pod;
     // Nothing starts without a sandbox: a start reported before PodSandboxReady or after
     // PodSandboxRemoved is stale, and honouring it could show a pod running that holds no resources.
     if (change === 'started' && conditionStatus(pod.status?.conditions, 'PodReadyToStartContainers') !== 'True') return;
-    const initIndex = (pod.spec.initContainers ?? []).findIndex((c) => c.name === data.container);
-    const isInit = initIndex !== -1;
-    const container = isInit ? pod.spec.initContainers?.[initIndex] : pod.spec.containers.find((c) => c.name === data.container);
-    if (!container) return;
-    const status = pod.status ?? {};
-    const list = (isInit ? status.initContainerStatuses : status.containerStatuses) ?? [];
-    const at = list.findIndex((s) => s.name === data.container);
-    const previous: ContainerStatus = list[at] ?? { name: data.container, ready: false, restartCount: 0 };
-    const nextList = [...list];
-    if (at === -1) nextList.push(update(previous));
-    else nextList[at] = update(previous);
-    const next: PodStatus = isInit ? { ...status, initContainerStatuses: nextList } : { ...status, containerStatuses: nextList };
-    this.commitStatus(record, next);
+    this.setContainerStatus(target, update(target.previous, target.container, isInit));
 
-    const fieldPath = `spec.${isInit ? 'initContainers' : 'containers'}{${data.container}}`;
-    const involvedObject = { ...podObject(pod), fieldPath };
+    const involvedObject = containerObject(pod, isInit, data.container);
     const source = { component: 'kubelet', host: data.nodeName };
     if (change === 'started') {
       this.emit({ involvedObject, reason: 'Started', message: `Started container ${data.container}`, type: 'Normal', source });
@@ -697,6 +791,11 @@ function lastStateAfter(previous: ContainerStatus): Pick<ContainerStatus, 'lastS
 
 function podObject(pod: Pod): KubeEvent['involvedObject'] {
   return { kind: 'Pod', namespace: pod.metadata.namespace, name: pod.metadata.name, uid: pod.metadata.uid };
+}
+
+/** A container as the kubelet names it in Events: the pod, with the container's field path. */
+function containerObject(pod: Pod, isInit: boolean, container: string): KubeEvent['involvedObject'] {
+  return { ...podObject(pod), fieldPath: `spec.${isInit ? 'initContainers' : 'containers'}{${container}}` };
 }
 
 /** Quantity parsing throws on malformed input; the fold must not. */

@@ -130,13 +130,13 @@ describe('fencing: status only counts from the node the pod is bound to, for its
 describe('containers: status, phase and conditions', () => {
   const running = [...boundWebPod, podSandboxReady({ name: 'web' }), containerStarted({ name: 'web', container: 'init', kind: 'init' })];
 
-  it('an init container running keeps the pod Pending; Started is reported', () => {
+  it('an init container running keeps the pod Pending, not ready; Started is reported', () => {
     given(...boundWebPod, podSandboxReady({ name: 'web' }))
       .when(containerStarted({ name: 'web', container: 'init', kind: 'init', startedAt: 'T-init' }))
       .then(({ state, changes }) => {
         const status = pod(state, 'web').pod.status;
         expect(status?.phase).toBe('Pending');
-        expect(status?.initContainerStatuses?.[0]).toMatchObject({ name: 'init', ready: true, started: true, state: { running: { startedAt: 'T-init' } } });
+        expect(status?.initContainerStatuses?.[0]).toMatchObject({ name: 'init', ready: false, started: true, state: { running: { startedAt: 'T-init' } } });
         expect(changes.map((c) => `${c.kind} ${c.type}`)).toEqual(['Pod MODIFIED', 'Event ADDED']);
         expect(eventsFor(state, 'Pod', 'default', 'web').at(-1)).toMatchObject({
           reason: 'Started',
@@ -169,6 +169,15 @@ describe('containers: status, phase and conditions', () => {
         const initialized = pod(state, 'web').pod.status?.conditions?.find((c) => c.type === 'Initialized');
         expect(initialized?.lastTransitionTime).toBe(specTime(7));
       });
+  });
+
+  it('an init container that completed is ready (as the kubelet reports it); one that failed is not', () => {
+    given(...running)
+      .when(containerTerminated({ name: 'web', container: 'init', kind: 'init', exitCode: 0 }))
+      .then(({ state }) => expect(pod(state, 'web').pod.status?.initContainerStatuses?.[0]).toMatchObject({ ready: true, started: false }));
+    given(...running)
+      .when(containerTerminated({ name: 'web', container: 'init', kind: 'init', exitCode: 1 }))
+      .then(({ state }) => expect(pod(state, 'web').pod.status?.initContainerStatuses?.[0]).toMatchObject({ ready: false, started: false }));
   });
 
   it('an init container that fails under restartPolicy Never fails the pod and frees its resources', () => {

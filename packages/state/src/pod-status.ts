@@ -156,6 +156,8 @@ function containersReadyCondition(spec: PodSpec, status: PodStatus): ConditionFi
   check((spec.initContainers ?? []).filter(isSidecar), byName(status.initContainerStatuses));
   check(spec.containers, byName(status.containerStatuses));
   if (status.phase === 'Succeeded' && unknown.length === 0) return { type: 'ContainersReady', status: 'False', reason: 'PodCompleted' };
+  // A failed pod's containers may still be stopping: not ready, whatever they last reported.
+  if (status.phase === 'Failed') return { type: 'ContainersReady', status: 'False', reason: 'PodFailed' };
   const messages: string[] = [];
   if (unknown.length > 0) messages.push(`containers with unknown status: ${list(unknown)}`);
   if (unready.length > 0) messages.push(`containers with unready status: ${list(unready)}`);

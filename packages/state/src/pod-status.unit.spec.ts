@@ -127,6 +127,12 @@ describe('derivePodConditions', () => {
     ]);
   });
 
+  it('failed: not ready with reason PodFailed, even with a container that last reported ready', () => {
+    const conditions = derivePodConditions(spec([c('a'), c('b')], [], 'Never'), onNode([exited('a', 1), running('b')], [], { phase: 'Failed' }), T1);
+    expect(conditions.find((x) => x.type === 'Ready')).toEqual({ type: 'Ready', status: 'False', reason: 'PodFailed', lastTransitionTime: T1 });
+    expect(conditions.find((x) => x.type === 'ContainersReady')).toEqual({ type: 'ContainersReady', status: 'False', reason: 'PodFailed', lastTransitionTime: T1 });
+  });
+
   it('moves lastTransitionTime only when a status changes', () => {
     const podSpec = spec([c('a'), c('b')]);
     const first = derivePodConditions(podSpec, onNode([waiting('a'), waiting('b')]), T0);

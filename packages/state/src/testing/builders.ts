@@ -2,7 +2,10 @@ import { nodeForRegister, podForCreate } from '@flotilla/model';
 import type { Container, ResourceListInput, Taint, Toleration } from '@flotilla/model';
 import type {
   ContainerKind,
+  ContainerProbeFailed,
+  ContainerReadinessChanged,
   ContainerStarted,
+  ContainerStartupProbeSucceeded,
   ContainerTerminated,
   ContainerWaiting,
   NodeRegistered,
@@ -275,6 +278,34 @@ export function containerWaiting(input: ContainerRef & { reason?: string; messag
       ...containerRef(input),
       reason: input.reason ?? 'CrashLoopBackOff',
       ...(input.message !== undefined ? { message: input.message } : {}),
+    },
+  };
+}
+
+export function containerReadinessChanged(input: ContainerRef & { ready?: boolean; message?: string } = {}): ContainerReadinessChanged {
+  return {
+    type: 'ContainerReadinessChanged',
+    data: { ...containerRef(input), ready: input.ready ?? true, ...(input.message !== undefined ? { message: input.message } : {}) },
+  };
+}
+
+export function containerStartupProbeSucceeded(input: ContainerRef = {}): ContainerStartupProbeSucceeded {
+  return { type: 'ContainerStartupProbeSucceeded', data: containerRef(input) };
+}
+
+/** Defaults: the liveness probe failed 3 times in a row and the node restarts the container. */
+export function containerProbeFailed(
+  input: ContainerRef & { probe?: 'startup' | 'liveness' | 'readiness'; message?: string; consecutiveFailures?: number; action?: 'Restart' | 'None' } = {},
+): ContainerProbeFailed {
+  const probe = input.probe ?? 'liveness';
+  return {
+    type: 'ContainerProbeFailed',
+    data: {
+      ...containerRef(input),
+      probe,
+      message: input.message ?? 'HTTP probe failed with statuscode: 500',
+      consecutiveFailures: input.consecutiveFailures ?? 3,
+      action: input.action ?? (probe === 'readiness' ? 'None' : 'Restart'),
     },
   };
 }

@@ -4,7 +4,10 @@ export type { Outcome, SpecStep } from './spec.ts';
 export {
   BUILDER_TIME,
   container,
+  containerProbeFailed,
+  containerReadinessChanged,
   containerStarted,
+  containerStartupProbeSucceeded,
   containerTerminated,
   containerWaiting,
   nodeRegistered,
