@@ -1,6 +1,7 @@
 // `npm start`: a local Flotilla cluster on this machine. nats-server (JetStream, store under the data
 // folder) or the server at NATS_URL, then the API, the scheduler and a node agent hosting
-// FLOTILLA_NODES simulated nodes, each a separate process. Ctrl-C stops them all.
+// FLOTILLA_NODES nodes (simulated, or with FLOTILLA_RUNTIME=process running real processes), each a
+// separate process. Ctrl-C stops them all.
 import { resolve } from 'node:path';
 import { LocalCluster } from '@flotilla/launcher';
 import { NatsServerNotFoundError } from '@flotilla/testkit';
@@ -20,11 +21,17 @@ const dataDir = resolve(process.env.FLOTILLA_DATA_DIR ?? '.data');
 const apiPort = intFromEnv('FLOTILLA_API_PORT', 7070);
 const nodes = intFromEnv('FLOTILLA_NODES', 3);
 const verbose = process.env.FLOTILLA_VERBOSE === '1';
+const runtime = process.env.FLOTILLA_RUNTIME || 'sim';
+if (runtime !== 'sim' && runtime !== 'process') {
+  process.stderr.write(`FLOTILLA_RUNTIME must be sim or process, got ${JSON.stringify(runtime)}\n`);
+  process.exit(2);
+}
 
 const cluster = new LocalCluster({
   dataDir,
   apiPort,
   nodes,
+  runtime,
   ...(process.env.NATS_URL ? { natsUrl: process.env.NATS_URL } : {}),
   nodeAgentArgs: (process.env.FLOTILLA_NODE_AGENT_ARGS ?? '').split(' ').filter(Boolean),
   ...(verbose ? { echo: process.stdout } : {}),
@@ -57,7 +64,9 @@ process.stdout.write(`
 Flotilla is running.
   API        ${cluster.apiUrl}   (FLOTILLA_API_PORT)
   NATS       ${cluster.natsUrl}${cluster.nats ? `   store: ${cluster.nats.storeDir}` : ''}
-  nodes      ${nodes} simulated nodes in one node agent (FLOTILLA_NODES)
+  nodes      ${nodes} ${runtime === 'process' ? 'nodes on the process runtime (real processes)' : 'simulated nodes'} in one node agent (FLOTILLA_NODES, FLOTILLA_RUNTIME)${
+  runtime === 'process' ? `\n  pod state  ${dataDir}/node-agent   (sandboxes, container state and logs)` : ''
+}
   logs       ${dataDir}/logs/*.log   (FLOTILLA_VERBOSE=1 prints them here)
 
 Try, in another terminal:${cluster.apiUrl === 'http://127.0.0.1:7070' ? '' : `\n  export FLOTILLA_SERVER=${cluster.apiUrl}`}

@@ -23,6 +23,14 @@ if ! command -v nats-server >/dev/null 2>&1 && [ -z "${NATS_URL:-}" ]; then
   fi
 fi
 
+# Real pods (FLOTILLA_RUNTIME=process) put each pod in a network namespace: that takes iproute2.
+if [ "${FLOTILLA_RUNTIME:-sim}" = "process" ] && ! command -v ip >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  echo "installing iproute2 for the process runtime's pod networks..."
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2
+fi
+
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi

@@ -10,9 +10,14 @@ export interface LocalClusterOptions {
   natsUrl?: string;
   apiPort: number;
   apiHost?: string;
-  /** Simulated nodes hosted by the first node agent. */
+  /** Nodes hosted by the first node agent. */
   nodes: number;
-  /** Extra flags for that node agent (capacity, timings, labels). */
+  /**
+   * How that node agent runs containers: `sim` (default) simulates them; `process` runs real
+   * processes (state and logs under `<dataDir>/node-agent` unless nodeAgentArgs name a --state-dir).
+   */
+  runtime?: 'sim' | 'process';
+  /** Extra flags for that node agent (capacity, timings, labels); they win over the ones above. */
   nodeAgentArgs?: string[];
   schedulerArgs?: string[];
   env?: Record<string, string>;
@@ -43,7 +48,14 @@ export class LocalCluster {
     this.add('api', 'api', ['--port', String(this.options.apiPort), '--host', this.options.apiHost ?? '127.0.0.1']);
     await this.waitForApi();
     this.add('scheduler', 'scheduler', this.options.schedulerArgs ?? []);
-    if (this.options.nodes > 0) this.add('node-agent', 'node-agent', ['--nodes', String(this.options.nodes), ...(this.options.nodeAgentArgs ?? [])]);
+    if (this.options.nodes > 0) this.add('node-agent', 'node-agent', this.nodeAgentArgs());
+  }
+
+  /** The first node agent's flags: what the options ask for, then nodeAgentArgs (a later flag wins). */
+  nodeAgentArgs(): string[] {
+    const args = ['--nodes', String(this.options.nodes)];
+    if (this.options.runtime === 'process') args.push('--runtime', 'process', '--state-dir', join(this.options.dataDir, 'node-agent'));
+    return [...args, ...(this.options.nodeAgentArgs ?? [])];
   }
 
   /** Starts one more service process (another node agent, a second scheduler replica). */

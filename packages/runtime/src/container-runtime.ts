@@ -6,7 +6,8 @@ import type { Container, LifecycleHandler, Pod, Probe } from '@flotilla/model';
 /** Which part of the pod a container is: a regular init container, a native sidecar, or an app container. */
 export type ContainerKind = 'init' | 'sidecar' | 'app';
 
-export type ContainerExitReason = 'Completed' | 'Error' | 'OOMKilled';
+/** StartError: the command could not be executed (exit code 128), as containerd reports it. */
+export type ContainerExitReason = 'Completed' | 'Error' | 'OOMKilled' | 'StartError';
 
 /** How a container ended. `Completed` means exit code 0. */
 export interface ContainerExit {

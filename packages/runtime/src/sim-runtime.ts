@@ -17,16 +17,27 @@
  *
  * Randomness (jitter, failures) is seeded: one PRNG per (seed, pod uid, container, start number), so a
  * run is reproducible whatever order the pods happen to be processed in.
+ *
+ * Nothing runs, so there is nothing to probe: every probe and hook succeeds (a `sleep` hook waits its
+ * seconds). Logs are a few synthetic lines per container instance (started, SIGTERM, exited), the
+ * current and the previous instance only, dropped with the sandbox: `flotilla logs` works on a
+ * simulated node without memory growing with restarts.
  */
-import type { Container, Pod } from '@flotilla/model';
+import type { Container, LifecycleHandler, Pod } from '@flotilla/model';
 import {
+  ContainerLogsNotFoundError,
   ContainerStartAbortedError,
   ContainerStartError,
+  type ActionResult,
   type ContainerExit,
   type ContainerKind,
   type ContainerRuntime,
+  type LogReadOptions,
+  type ProbeAction,
   type RunningContainer,
+  type SandboxInfo,
   type SandboxOptions,
+  type SandboxRef,
 } from './container-runtime.ts';
 import { hashString, mulberry32 } from './prng.ts';
 import { isAbortError, realTimers, sleep, type TimerScheduler } from './timer-scheduler.ts';
@@ -65,6 +76,17 @@ export interface SimRuntimeOptions {
 
 export const SIM_RUNTIME_VERSION = 'sim://0.1.0';
 
+/** One container instance's synthetic output. */
+interface SimLog {
+  lines: Array<{ at: number; text: string }>;
+  done: boolean;
+  /** Followers waiting for more lines (or the end). */
+  waiters: Set<() => void>;
+}
+
+/** Instances kept per container: the current one and the one before (`--previous`). */
+const LOG_INSTANCES_KEPT = 2;
+
 interface PodPlan {
   runMs: number | undefined;
   exitCode: number;
@@ -75,15 +97,18 @@ interface PodPlan {
 export class SimRuntime implements ContainerRuntime {
   readonly mode = 'sim';
   readonly version = SIM_RUNTIME_VERSION;
+  readonly nodeLabels: Readonly<Record<string, string>> = {};
   readonly timings: SimTimings;
   private readonly seed: number;
   private readonly scheduler: TimerScheduler;
   /** pod uid -> pod IP */
   private readonly sandboxes = new Map<string, string>();
-  /** `${uid}/${container}` -> how many times it was started (keys its PRNG). */
-  private readonly starts = new Map<string, number>();
+  /** pod uid -> container -> how many times it was started (keys its PRNG). */
+  private readonly starts = new Map<string, Map<string, number>>();
   /** pod uid -> names of containers running now. */
   private readonly live = new Map<string, Set<string>>();
+  /** pod uid -> container -> its last instances' logs, oldest first. */
+  private readonly logs = new Map<string, Map<string, SimLog[]>>();
 
   constructor(options: SimRuntimeOptions = {}) {
     this.timings = { ...DEFAULT_SIM_TIMINGS, ...options.timings };
@@ -92,17 +117,79 @@ export class SimRuntime implements ContainerRuntime {
     this.scheduler = options.scheduler ?? realTimers;
   }
 
-  async createSandbox(pod: Pod, options: SandboxOptions): Promise<void> {
+  async createSandbox(pod: Pod, options: SandboxOptions): Promise<SandboxInfo> {
     const uid = pod.metadata.uid;
-    if (this.sandboxes.get(uid) === options.podIP) return;
+    if (this.sandboxes.get(uid) === options.podIP) return { podIP: options.podIP };
     const rng = mulberry32(hashString(`${this.seed}:${uid}:sandbox`));
     await sleep(this.scheduler, this.jittered(this.timings.sandboxMs, rng));
     this.sandboxes.set(uid, options.podIP);
+    return { podIP: options.podIP };
   }
 
   async removeSandbox(pod: Pod): Promise<void> {
-    this.sandboxes.delete(pod.metadata.uid);
-    this.live.delete(pod.metadata.uid);
+    const uid = pod.metadata.uid;
+    this.sandboxes.delete(uid);
+    this.live.delete(uid);
+    this.starts.delete(uid);
+    // Followers of a removed pod's logs end rather than wait forever.
+    for (const instances of this.logs.get(uid)?.values() ?? []) for (const log of instances) this.endLog(log);
+    this.logs.delete(uid);
+  }
+
+  /** Simulated sandboxes live in this process only: an agent that restarts finds none left behind. */
+  async listSandboxes(_nodeNames: ReadonlySet<string>): Promise<SandboxRef[]> {
+    return [];
+  }
+
+  async removeOrphanSandbox(_ref: SandboxRef): Promise<void> {}
+
+  async probe(_pod: Pod, _container: Container, _action: ProbeAction, _timeoutMs: number): Promise<ActionResult> {
+    return { success: true };
+  }
+
+  /** Succeeds; a `sleep` hook waits its seconds (a failure when that exceeds the timeout). */
+  async runHook(_pod: Pod, _container: Container, handler: LifecycleHandler, timeoutMs: number, signal?: AbortSignal): Promise<ActionResult> {
+    const seconds = handler.sleep?.seconds ?? 0;
+    if (seconds <= 0) return { success: true };
+    const waitMs = Math.min(seconds * 1000, Math.max(0, timeoutMs));
+    try {
+      await sleep(this.scheduler, waitMs, signal);
+    } catch (error) {
+      if (isAbortError(error)) return { success: false, message: 'the hook was aborted' };
+      throw error;
+    }
+    return waitMs < seconds * 1000 ? { success: false, message: `the hook timed out after ${timeoutMs} ms` } : { success: true };
+  }
+
+  async *readLogs(pod: Pod, container: Container, options: LogReadOptions): AsyncGenerator<string> {
+    const instances = this.logs.get(pod.metadata.uid)?.get(container.name) ?? [];
+    const log = options.previous ? instances[instances.length - 2] : instances[instances.length - 1];
+    if (!log) {
+      throw new ContainerLogsNotFoundError(
+        options.previous
+          ? `previous terminated container "${container.name}" in pod "${pod.metadata.name}" not found`
+          : `container "${container.name}" in pod "${pod.metadata.name}" is waiting to start: ContainerCreating`,
+      );
+    }
+    const format = (line: { at: number; text: string }): string => `${options.timestamps ? `${new Date(line.at).toISOString()} ` : ''}${line.text}\n`;
+    let next = options.tailLines === undefined ? 0 : Math.max(0, log.lines.length - Math.max(0, options.tailLines));
+    for (;;) {
+      if (next < log.lines.length) {
+        const chunk = log.lines.slice(next).map(format).join('');
+        next = log.lines.length;
+        yield chunk;
+      }
+      if (!options.follow || log.done || options.signal?.aborted) return;
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          log.waiters.delete(wake);
+          options.signal?.removeEventListener('abort', wake);
+          resolve();
+        };
+        log.waiters.add(wake);
+        options.signal?.addEventListener('abort', wake, { once: true });
+      });
+    }
   }
 
   async startContainer(pod: Pod, container: Container, kind: ContainerKind, signal: AbortSignal): Promise<RunningContainer> {
@@ -110,8 +197,10 @@ export class SimRuntime implements ContainerRuntime {
     if (signal.aborted) throw new ContainerStartAbortedError(podName, container.name);
     const plan = podPlan(pod);
     const key = `${pod.metadata.uid}/${container.name}`;
-    const n = this.starts.get(key) ?? 0;
-    this.starts.set(key, n + 1);
+    let counts = this.starts.get(pod.metadata.uid);
+    if (!counts) this.starts.set(pod.metadata.uid, (counts = new Map()));
+    const n = counts.get(container.name) ?? 0;
+    counts.set(container.name, n + 1);
     const rng = mulberry32(hashString(`${this.seed}:${key}:${n}`));
     // Draw in a fixed order so that one decision never shifts another.
     const startMs = this.jittered(this.timings.containerStartMs, rng);
@@ -129,7 +218,7 @@ export class SimRuntime implements ContainerRuntime {
     if (fails) exit = { afterMs: 0, exitCode: 1, message: `simulated failure (${SIM_FAIL_PROBABILITY})` };
     else if (kind === 'init') exit = { afterMs: initRunMs, exitCode: plan.initExitCode };
     else if (kind === 'app' && plan.runMs !== undefined) exit = { afterMs: plan.runMs, exitCode: plan.exitCode };
-    return this.running(pod.metadata.uid, container.name, startedAt, exit, stopMs);
+    return this.running(pod.metadata.uid, container.name, startedAt, exit, stopMs, this.newLog(pod.metadata.uid, container.name));
   }
 
   async attachContainer(pod: Pod, container: Container, kind: ContainerKind, startedAt: Date): Promise<RunningContainer | undefined> {
@@ -139,7 +228,9 @@ export class SimRuntime implements ContainerRuntime {
     let exit: { afterMs: number; exitCode: number } | undefined;
     if (kind === 'init') exit = { afterMs: Math.max(0, this.timings.initRunMs - elapsed), exitCode: plan.initExitCode };
     else if (kind === 'app' && plan.runMs !== undefined) exit = { afterMs: Math.max(0, plan.runMs - elapsed), exitCode: plan.exitCode };
-    return this.running(pod.metadata.uid, container.name, startedAt, exit, this.timings.stopMs);
+    const current = this.logs.get(pod.metadata.uid)?.get(container.name)?.at(-1);
+    const log = current && !current.done ? current : this.newLog(pod.metadata.uid, container.name, 're-attached after a node agent restart');
+    return this.running(pod.metadata.uid, container.name, startedAt, exit, this.timings.stopMs, log);
   }
 
   /** Names of the containers of a pod that run now (for tests and diagnostics). */
@@ -157,6 +248,7 @@ export class SimRuntime implements ContainerRuntime {
     startedAt: Date,
     exit: { afterMs: number; exitCode: number; message?: string } | undefined,
     stopMs: number,
+    log: SimLog,
   ): RunningContainer {
     let live = this.live.get(uid);
     if (!live) this.live.set(uid, (live = new Set()));
@@ -171,6 +263,8 @@ export class SimRuntime implements ContainerRuntime {
       done = true;
       cancelExit?.();
       this.live.get(uid)?.delete(name);
+      this.appendLog(log, `${name} exited with code ${exitCode} (${reason})${message !== undefined ? `: ${message}` : ''}`);
+      this.endLog(log);
       resolveExit({ exitCode, reason, ...(message !== undefined ? { message } : {}), finishedAt: new Date(this.scheduler.now()) });
     };
     if (exit) {
@@ -181,6 +275,7 @@ export class SimRuntime implements ContainerRuntime {
       exited,
       stop: (gracePeriodMs: number) => {
         if (done) return Promise.resolve();
+        if (!stopping) this.appendLog(log, `${name} received SIGTERM (grace period ${Math.max(0, gracePeriodMs)} ms)`);
         stopping ??= new Promise<void>((resolve) => {
           const graceful = stopMs <= gracePeriodMs;
           this.scheduler.schedule(graceful ? stopMs : Math.max(0, gracePeriodMs), () => {
@@ -194,6 +289,30 @@ export class SimRuntime implements ContainerRuntime {
         return stopping;
       },
     };
+  }
+
+  /** A new instance's log (the oldest beyond LOG_INSTANCES_KEPT goes). */
+  private newLog(uid: string, name: string, how = 'started'): SimLog {
+    let byContainer = this.logs.get(uid);
+    if (!byContainer) this.logs.set(uid, (byContainer = new Map()));
+    let instances = byContainer.get(name);
+    if (!instances) byContainer.set(name, (instances = []));
+    const log: SimLog = { lines: [], done: false, waiters: new Set() };
+    instances.push(log);
+    if (instances.length > LOG_INSTANCES_KEPT) instances.splice(0, instances.length - LOG_INSTANCES_KEPT).forEach((old) => this.endLog(old));
+    this.appendLog(log, `${name} ${how} (simulated: no process runs)`);
+    return log;
+  }
+
+  private appendLog(log: SimLog, text: string): void {
+    if (log.done) return;
+    log.lines.push({ at: this.scheduler.now(), text });
+    for (const wake of [...log.waiters]) wake();
+  }
+
+  private endLog(log: SimLog): void {
+    log.done = true;
+    for (const wake of [...log.waiters]) wake();
   }
 
   private jittered(ms: number, rng: () => number): number {

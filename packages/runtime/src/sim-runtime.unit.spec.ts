@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Container, Pod } from '@flotilla/model';
-import { ContainerStartError, type ContainerExit } from './container-runtime.ts';
+import { ContainerLogsNotFoundError, ContainerStartError, type ContainerExit, type LogReadOptions } from './container-runtime.ts';
 import { SimRuntime, type SimTimings } from './sim-runtime.ts';
 import { ManualScheduler } from './timer-scheduler.ts';
 
@@ -36,11 +36,12 @@ function track<T>(clock: ManualScheduler, promise: Promise<T>): { at?: number; v
 describe('SimRuntime timings', () => {
   it('builds the sandbox after sandboxMs and starts a container after containerStartMs', async () => {
     const { clock, runtime } = setup();
-    const sandbox = track(clock, runtime.createSandbox(pod(), { podIP: '10.244.0.2' }));
+    const sandbox = track(clock, runtime.createSandbox(pod(), { podIP: '10.244.0.2', node: { name: 'node-1', podCIDR: '10.244.0.0/24' } }));
     await clock.advance(9);
     expect(sandbox.at).toBeUndefined();
     await clock.advance(1);
     expect(sandbox.at).toBe(1_000_010);
+    expect(sandbox.value).toEqual({ podIP: '10.244.0.2' });
     expect(runtime.hasSandbox('uid-1')).toBe(true);
 
     const started = track(clock, runtime.startContainer(pod(), app, 'app', new AbortController().signal));
@@ -215,5 +216,94 @@ describe('SimRuntime seeded determinism', () => {
       return out;
     }
     expect(await startTimes(['a', 'b', 'c'])).toEqual(await startTimes(['c', 'a', 'b']));
+  });
+});
+
+describe('SimRuntime probes, hooks and logs', () => {
+  const read = (options: Partial<LogReadOptions> = {}): LogReadOptions => ({ previous: false, follow: false, timestamps: false, ...options });
+
+  async function collect(iterable: AsyncIterable<string>): Promise<string> {
+    let text = '';
+    for await (const chunk of iterable) text += chunk;
+    return text;
+  }
+
+  it('has nothing to probe: probes succeed; a sleep hook waits its seconds, or fails at the timeout', async () => {
+    const { clock, runtime } = setup();
+    expect(runtime.nodeLabels).toEqual({});
+    expect(await runtime.probe(pod(), app, { exec: { command: ['true'] } }, 1000)).toEqual({ success: true });
+    expect(await runtime.runHook(pod(), app, { exec: { command: ['true'] } }, 1000)).toEqual({ success: true });
+    const slept = track(clock, runtime.runHook(pod(), app, { sleep: { seconds: 2 } }, 30_000));
+    await clock.advance(1999);
+    expect(slept.at).toBeUndefined();
+    await clock.advance(1);
+    expect(slept.value).toEqual({ success: true });
+    const cut = track(clock, runtime.runHook(pod(), app, { sleep: { seconds: 5 } }, 1000));
+    await clock.advance(1000);
+    expect(cut.value).toMatchObject({ success: false });
+    expect(await runtime.listSandboxes(new Set(['node-1']))).toEqual([]);
+  });
+
+  it('keeps synthetic lines per container instance: current and previous, tail, timestamps; Kubernetes wording when missing', async () => {
+    const { clock, runtime } = setup();
+    const p = pod({ 'sim.flotilla.io/run-seconds': '1', 'sim.flotilla.io/exit-code': '2' });
+    await expect(collect(runtime.readLogs(p, app, read()))).rejects.toThrow(
+      new ContainerLogsNotFoundError('container "app" in pod "p" is waiting to start: ContainerCreating'),
+    );
+    const first = runtime.startContainer(p, app, 'app', new AbortController().signal);
+    await clock.advance(20);
+    await clock.advance(1000);
+    expect(await (await first).exited).toMatchObject({ exitCode: 2 });
+    expect(await collect(runtime.readLogs(p, app, read()))).toBe('app started (simulated: no process runs)\napp exited with code 2 (Error)\n');
+    await expect(collect(runtime.readLogs(p, app, read({ previous: true })))).rejects.toThrow(
+      'previous terminated container "app" in pod "p" not found',
+    );
+
+    const second = runtime.startContainer(p, app, 'app', new AbortController().signal);
+    await clock.advance(20);
+    const running = await second;
+    expect(await collect(runtime.readLogs(p, app, read({ previous: true })))).toContain('app exited with code 2 (Error)');
+    expect(await collect(runtime.readLogs(p, app, read({ tailLines: 1, timestamps: true })))).toBe(
+      `${running.startedAt.toISOString()} app started (simulated: no process runs)\n`,
+    );
+    expect(await collect(runtime.readLogs(p, app, read({ tailLines: 0 })))).toBe('');
+
+    await runtime.removeSandbox(p);
+    await expect(collect(runtime.readLogs(p, app, read()))).rejects.toBeInstanceOf(ContainerLogsNotFoundError);
+  });
+
+  it('follows the current instance until it exits, or until the reader aborts', async () => {
+    const { clock, runtime } = setup();
+    const start = runtime.startContainer(pod(), app, 'app', new AbortController().signal);
+    await clock.advance(20);
+    const c = await start;
+    const chunks: string[] = [];
+    const following = (async () => {
+      for await (const chunk of runtime.readLogs(pod(), app, read({ follow: true }))) chunks.push(chunk);
+    })();
+    await clock.advance(0);
+    expect(chunks).toEqual(['app started (simulated: no process runs)\n']);
+    const stopped = c.stop(1000);
+    await clock.advance(30);
+    await stopped;
+    await following;
+    expect(chunks.join('')).toBe(
+      'app started (simulated: no process runs)\napp received SIGTERM (grace period 1000 ms)\napp exited with code 0 (Completed)\n',
+    );
+
+    const again = runtime.startContainer(pod(), app, 'app', new AbortController().signal);
+    await clock.advance(20);
+    await again;
+    const abort = new AbortController();
+    let ended = false;
+    const aborted = (async () => {
+      for await (const _chunk of runtime.readLogs(pod(), app, read({ follow: true, signal: abort.signal }))) void _chunk;
+      ended = true;
+    })();
+    await clock.advance(0);
+    expect(ended).toBe(false);
+    abort.abort();
+    await aborted;
+    expect(ended).toBe(true);
   });
 });

@@ -1,12 +1,22 @@
+import { join, resolve } from 'node:path';
 import { isValidQuantity, TaintEffect, type Taint } from '@flotilla/model';
 import { DEFAULT_SIM_TIMINGS, type SimTimings } from '@flotilla/runtime';
 import { ConfigError, intSetting, natsServers, numberSetting } from '@flotilla/service-kit';
 import type { HostedNodeConfig } from './node-registration.ts';
 import { DEFAULT_CRASH_LOOP, type CrashLoopSettings } from './pod-worker.ts';
 
+export type RuntimeChoice = 'sim' | 'process';
+/** `auto` detects: netns as root with a working `ip netns`, else loopback. */
+export type PodNetworkChoice = 'auto' | 'netns' | 'loopback';
+
 export interface AgentConfig {
   nats: string;
   nodes: HostedNodeConfig[];
+  /** sim: simulated containers (the default, for large simulations); process: real processes. */
+  runtime: RuntimeChoice;
+  /** The process runtime's state (sandboxes, container state, logs); absolute. */
+  stateDir: string;
+  podNetwork: PodNetworkChoice;
   sim: SimTimings;
   seed: number;
   crashLoop: CrashLoopSettings;
@@ -31,7 +41,13 @@ const SETTINGS = {
   crashLoopBaseMs: ['crashloop-base-ms', 'FLOTILLA_CRASHLOOP_BASE_MS'],
   crashLoopMaxMs: ['crashloop-max-ms', 'FLOTILLA_CRASHLOOP_MAX_MS'],
   crashLoopResetMs: ['crashloop-reset-ms', 'FLOTILLA_CRASHLOOP_RESET_MS'],
+  runtime: ['runtime', 'FLOTILLA_RUNTIME'],
+  stateDir: ['state-dir', 'FLOTILLA_NODE_STATE_DIR'],
+  podNetwork: ['pod-network', 'FLOTILLA_POD_NETWORK'],
 } as const;
+
+const RUNTIMES: readonly RuntimeChoice[] = ['sim', 'process'];
+const POD_NETWORKS: readonly PodNetworkChoice[] = ['auto', 'netns', 'loopback'];
 
 type SettingName = keyof typeof SETTINGS;
 const KNOWN_FLAGS = new Set<string>(['nats', ...Object.values(SETTINGS).map(([flag]) => flag)]);
@@ -65,9 +81,19 @@ export function parseAgentConfig(flags: Map<string, string>, env: NodeJS.Process
   };
   if (crashLoop.maxMs < crashLoop.baseMs) throw new ConfigError(`${label('crashLoopMaxMs')} must be >= ${label('crashLoopBaseMs')}`);
 
+  const runtime = choice(label('runtime'), raw('runtime'), RUNTIMES, 'sim');
+  const podNetwork = choice(label('podNetwork'), raw('podNetwork'), POD_NETWORKS, 'auto');
+  const stateDirRaw = raw('stateDir');
+  if (stateDirRaw !== undefined && stateDirRaw.trim() === '') throw new ConfigError(`${label('stateDir')}: expected a directory, got an empty value`);
+  // Relative to where the agent was started, like FLOTILLA_DATA_DIR; kept absolute so shims can find it.
+  const stateDir = resolve(stateDirRaw ?? join(env.FLOTILLA_DATA_DIR || '.data', 'node-agent'));
+
   return {
     nats: natsServers(flags),
     nodes,
+    runtime,
+    stateDir,
+    podNetwork,
     sim: {
       sandboxMs: intSetting(label('simSandboxMs'), raw('simSandboxMs'), DEFAULT_SIM_TIMINGS.sandboxMs),
       containerStartMs: intSetting(label('simStartMs'), raw('simStartMs'), DEFAULT_SIM_TIMINGS.containerStartMs),
@@ -78,6 +104,12 @@ export function parseAgentConfig(flags: Map<string, string>, env: NodeJS.Process
     seed: intSetting(label('seed'), raw('seed'), 1),
     crashLoop,
   };
+}
+
+function choice<T extends string>(setting: string, raw: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (raw === undefined || raw === '') return fallback;
+  if ((allowed as readonly string[]).includes(raw)) return raw as T;
+  throw new ConfigError(`${setting} must be one of ${allowed.join(', ')}, got ${JSON.stringify(raw)}`);
 }
 
 /** `k=v,k2=v2` */

@@ -1,3 +1,4 @@
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseFlags } from '@flotilla/service-kit';
 import { parseAgentConfig, parseLabels, parseTaints } from './config.ts';
@@ -37,7 +38,27 @@ describe('node agent settings', () => {
     expect(config.crashLoop).toMatchObject({ baseMs: 100, maxMs: 1000 });
   });
 
+  it('runs the sim runtime by default; --runtime process with its state folder and pod network mode', () => {
+    const defaults = parse([]);
+    expect(defaults).toMatchObject({ runtime: 'sim', podNetwork: 'auto', stateDir: resolve('.data', 'node-agent') });
+    expect(parse([], { FLOTILLA_DATA_DIR: '/var/lib/flotilla' }).stateDir).toBe('/var/lib/flotilla/node-agent');
+    expect(parse(['--runtime', 'process', '--state-dir', 'run/state', '--pod-network', 'loopback'])).toMatchObject({
+      runtime: 'process',
+      stateDir: join(process.cwd(), 'run/state'),
+      podNetwork: 'loopback',
+    });
+    expect(parse([], { FLOTILLA_RUNTIME: 'process', FLOTILLA_NODE_STATE_DIR: '/srv/agent', FLOTILLA_POD_NETWORK: 'netns' })).toMatchObject({
+      runtime: 'process',
+      stateDir: '/srv/agent',
+      podNetwork: 'netns',
+    });
+    expect(parse(['--runtime', 'sim'], { FLOTILLA_RUNTIME: 'process' }).runtime).toBe('sim');
+  });
+
   it('names the setting in errors', () => {
+    expect(() => parse(['--runtime', 'docker'])).toThrow('--runtime / FLOTILLA_RUNTIME must be one of sim, process, got "docker"');
+    expect(() => parse([], { FLOTILLA_POD_NETWORK: 'host' })).toThrow(/--pod-network \/ FLOTILLA_POD_NETWORK must be one of auto, netns, loopback/);
+    expect(() => parse(['--state-dir', ' '])).toThrow(/--state-dir/);
     expect(() => parse(['--cpu', 'lots'])).toThrow(/--cpu/);
     expect(() => parse(['--nodes', '0'])).toThrow(ConfigError);
     expect(() => parse(['--sim-jitter', '2'])).toThrow(/--sim-jitter/);

@@ -47,3 +47,23 @@ export function podAddressCount(cidr: Ipv4Cidr): number {
   return Math.max(0, 2 ** (32 - cidr.prefix) - 3);
 }
 
+
+/** The address as an unsigned 32-bit number; undefined when it is not a dotted IPv4 address. */
+export function parseIPv4(ip: string): number | undefined {
+  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
+  if (!match) return undefined;
+  const octets = match.slice(1, 5).map(Number);
+  if (octets.some((o) => o > 255)) return undefined;
+  return octets.reduce((acc, o) => acc * 256 + o, 0);
+}
+
+export function cidrContains(cidr: Ipv4Cidr, ip: string): boolean {
+  const value = parseIPv4(ip);
+  return value !== undefined && value - (value % 2 ** (32 - cidr.prefix)) === cidr.network;
+}
+
+/** The bits of `ip` below the CIDR's prefix (its offset within any network of that size). */
+export function hostPart(cidr: Ipv4Cidr, ip: string): number | undefined {
+  const value = parseIPv4(ip);
+  return value === undefined ? undefined : value % 2 ** (32 - cidr.prefix);
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidCidrError, lowestFreeIP, parseCidr, podAddressCount } from './ip-allocator.ts';
+import { InvalidCidrError, cidrContains, hostPart, lowestFreeIP, parseCidr, podAddressCount } from './ip-allocator.ts';
 
 describe('pod IP allocation', () => {
   it('hands out the lowest free address, never the network address, the gateway (.1) or the broadcast', () => {
@@ -23,5 +23,14 @@ describe('pod IP allocation', () => {
     expect(() => parseCidr('10.0.0.0')).toThrow(InvalidCidrError);
     expect(() => parseCidr('10.0.0.300/24')).toThrow(InvalidCidrError);
     expect(() => parseCidr('10.0.0.0/31')).toThrow(InvalidCidrError);
+  });
+
+  it('tells whether an address is in the CIDR, and its host part', () => {
+    const cidr = parseCidr('10.244.3.0/24');
+    expect(cidrContains(cidr, '10.244.3.9')).toBe(true);
+    expect(cidrContains(cidr, '127.244.3.9')).toBe(false);
+    expect(cidrContains(cidr, 'nonsense')).toBe(false);
+    expect(hostPart(cidr, '127.244.3.9')).toBe(9);
+    expect(hostPart(parseCidr('10.1.0.0/16'), '127.1.2.3')).toBe(2 * 256 + 3);
   });
 });

@@ -1,31 +1,57 @@
 import { JetStreamEventLog } from '@flotilla/eventlog';
-import { SimRuntime } from '@flotilla/runtime';
-import { ConfigError, LiveProjection, createLogger, onShutdown, parseFlags } from '@flotilla/service-kit';
-import { parseAgentConfig } from './config.ts';
+import { SimRuntime, type ContainerRuntime } from '@flotilla/runtime';
+import { ConfigError, LiveProjection, createLogger, onShutdown, parseFlags, type Logger } from '@flotilla/service-kit';
+import { parseAgentConfig, type AgentConfig } from './config.ts';
 import { NodeAgent } from './node-agent.ts';
+import { createProcessRuntime, detectNetworkMode } from './process-runtime/index.ts';
 import { LogReporter } from './reporter.ts';
 
-// Wiring only: connect to the log, fold it, register the hosted nodes, run their pods on the sim runtime.
+// Wiring only: connect to the log, fold it, register the hosted nodes, run their pods on the chosen runtime.
 async function main(): Promise<void> {
   const config = parseAgentConfig(parseFlags(process.argv.slice(2)));
   const logger = createLogger('node-agent');
+  const { runtime, close } = await buildRuntime(config, logger);
   const first = config.nodes[0]?.name ?? 'node';
   const log = await JetStreamEventLog.connect({ servers: config.nats, name: `flotilla-node-agent-${first}` });
   const projection = new LiveProjection(log);
-  const runtime = new SimRuntime({ timings: config.sim, seed: config.seed });
   const reporter = new LogReporter(log, { logger });
   const agent = new NodeAgent({ projection, reporter, runtime, nodes: config.nodes, logger, crashLoop: config.crashLoop });
   await projection.start();
   const registered = await agent.start();
   for (const node of registered) logger.info('node registered', { ...node });
-  logger.info('node agent running', { nodes: config.nodes.length, runtime: runtime.mode, appliedSeq: projection.state.seq });
+  logger.info('node agent running', { nodes: config.nodes.length, runtime: runtime.mode, ...runtime.nodeLabels, appliedSeq: projection.state.seq });
   onShutdown(logger, async () => {
     // Like a kubelet restart: stop writing, leave the pods running; a new agent adopts them.
     agent.stop();
     reporter.close();
+    close();
     await projection.stop();
     await log.close();
   });
+}
+
+/** The runtime the configuration asks for; `close` stops its background work (containers keep running). */
+async function buildRuntime(config: AgentConfig, logger: Logger): Promise<{ runtime: ContainerRuntime; close: () => void }> {
+  if (config.runtime === 'sim') {
+    return { runtime: new SimRuntime({ timings: config.sim, seed: config.seed }), close: () => undefined };
+  }
+  if (config.podNetwork === 'netns') {
+    // Asked for explicitly: fail now, not at every pod's sandbox.
+    const detected = await detectNetworkMode();
+    if (detected.mode !== 'netns') throw new ConfigError(`--pod-network netns is not possible here: ${detected.reason}`);
+  }
+  const { runtime, networkModeReason } = await createProcessRuntime({
+    stateDir: config.stateDir,
+    logger: logger.child({ component: 'process-runtime' }),
+    ...(config.podNetwork === 'auto' ? {} : { networkMode: config.podNetwork }),
+  });
+  const details = { stateDir: config.stateDir, podNetwork: runtime.networkMode, privileged: runtime.privileged, reason: networkModeReason };
+  if (runtime.networkMode === 'loopback' && config.podNetwork === 'auto') {
+    logger.warn('process runtime without network namespaces: each pod gets a 127.x.y.z address and shares the host network', details);
+  } else {
+    logger.info('process runtime: containers are real processes', details);
+  }
+  return { runtime, close: () => runtime.close() };
 }
 
 main().catch((error: unknown) => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ContainerRuntime, TimerScheduler } from '@flotilla/runtime';
+import type { ContainerRuntime, SandboxRef, TimerScheduler } from '@flotilla/runtime';
 import { realTimers } from '@flotilla/runtime';
 import type { LiveProjection, Logger } from '@flotilla/service-kit';
 import { podsOnNode, type PodRecord, type StateChange } from '@flotilla/state';
@@ -61,7 +61,8 @@ export class NodeAgent {
 
   /**
    * The projection must have caught up (LiveProjection.start()). Registers every hosted node that the
-   * fold does not hold as configured, then adopts the pods already bound to them.
+   * fold does not hold as configured, adopts the pods already bound to them, then removes what the
+   * runtime still holds of pods that are no longer bound here (deleted while the agent was down).
    */
   async start(): Promise<RegisteredNode[]> {
     const registered = await this.registerNodes();
@@ -72,7 +73,34 @@ export class NodeAgent {
       for (const record of podsOnNode(this.deps.state, name)) this.ensureWorker(record);
     }
     this.live = true;
+    await this.removeOrphans();
     return registered;
+  }
+
+  /**
+   * Sandboxes on this host for our nodes whose pod has no worker here (deleted, bound elsewhere, or a
+   * new pod under the old name). A worker is created for every pod bound here before this runs, and
+   * a pod bound later gets its sandbox only after admission, so a sandbox without a worker is an orphan.
+   */
+  private async removeOrphans(): Promise<void> {
+    let sandboxes: SandboxRef[];
+    try {
+      sandboxes = await this.options.runtime.listSandboxes(new Set(this.nodes.keys()));
+    } catch (error) {
+      this.options.logger.error('could not list the sandboxes left on this host', { error });
+      return;
+    }
+    const owned = new Set([...this.workers.values()].map((worker) => worker.uid));
+    for (const ref of sandboxes) {
+      if (this.stopped) return;
+      if (owned.has(ref.uid)) continue;
+      try {
+        await this.options.runtime.removeOrphanSandbox(ref);
+        this.options.logger.info('removed the sandbox of a pod that is no longer bound here', { ...ref });
+      } catch (error) {
+        this.options.logger.error('could not remove an orphaned sandbox', { ...ref, error });
+      }
+    }
   }
 
   /** Stops reporting; containers keep running (a restarted agent adopts them). */
@@ -135,6 +163,7 @@ export class NodeAgent {
         name: result.name,
         source: `node-agent/${result.name}`,
         hostIP: HOST_IP,
+        podCIDR,
         podCidr: parseCidr(podCIDR),
         reservedIPs: new Set(),
       });

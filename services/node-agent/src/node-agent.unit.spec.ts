@@ -11,8 +11,9 @@ import {
   podDeletionRequested,
   podSandboxReady,
 } from '@flotilla/state/testing';
+import { SimRuntime, type SandboxRef } from '@flotilla/runtime';
 import { waitFor } from '@flotilla/testkit';
-import { Cluster, nodeConfig } from './test-harness.ts';
+import { Cluster, FAST_SIM, nodeConfig } from './test-harness.ts';
 
 let cluster: Cluster;
 afterEach(async () => {
@@ -68,6 +69,28 @@ describe('node registration', () => {
     const third = await cluster.startAgent({ nodes: [nodeConfig('node-1', { capacity: { cpu: '8', memory: '8Gi', pods: '110' } })] });
     expect(third.registered[0]).toMatchObject({ action: 're-registered', uid: first.registered[0]!.uid });
     expect((await cluster.state()).nodes.get('node-1')?.allocatable.cpu).toBe(8000);
+  });
+});
+
+describe('runtime labels', () => {
+  it("carries the runtime's node labels (e.g. its pod network mode); a runtime that changes them re-registers the node", async () => {
+    class LabelledRuntime extends SimRuntime {
+      override readonly nodeLabels: Readonly<Record<string, string>>;
+      constructor(mode: string) {
+        super({ timings: FAST_SIM });
+        this.nodeLabels = { 'node.flotilla.io/pod-network': mode };
+      }
+    }
+    cluster = new Cluster();
+    const first = await cluster.startAgent({ runtime: new LabelledRuntime('netns'), nodes: [nodeConfig('node-1', { labels: { zone: 'a' } })] });
+    await first.stop();
+    let node = (await cluster.state()).nodes.get('node-1')!.node;
+    expect(node.metadata.labels).toMatchObject({ 'node.flotilla.io/pod-network': 'netns', 'node.flotilla.io/runtime': 'sim', zone: 'a' });
+
+    const second = await cluster.startAgent({ runtime: new LabelledRuntime('loopback'), nodes: [nodeConfig('node-1', { labels: { zone: 'a' } })] });
+    expect(second.registered[0]!.action).toBe('re-registered');
+    node = (await cluster.state()).nodes.get('node-1')!.node;
+    expect(node.metadata.labels?.['node.flotilla.io/pod-network']).toBe('loopback');
   });
 });
 
@@ -198,6 +221,43 @@ describe('agent restart: adoption', () => {
     const lines = await cluster.waitForTimeline((l) => l.includes('PodDeleted'));
     expect(lines.slice(-4)).toEqual(['Terminated app#0 exit=0', 'Terminated proxy#0 exit=0', 'PodSandboxRemoved', 'PodDeleted']);
     expect((await cluster.state()).pods.size).toBe(0);
+  });
+});
+
+describe('agent restart: orphaned sandboxes', () => {
+  it("removes sandboxes left on the host whose pod is no longer bound here, and keeps the pods' that are", async () => {
+    class LeftoverRuntime extends SimRuntime {
+      readonly removed: SandboxRef[] = [];
+      listed: ReadonlySet<string> | undefined;
+      constructor(private readonly leftovers: SandboxRef[]) {
+        super({ timings: FAST_SIM });
+      }
+      override async listSandboxes(nodeNames: ReadonlySet<string>): Promise<SandboxRef[]> {
+        this.listed = nodeNames;
+        return this.leftovers;
+      }
+      override async removeOrphanSandbox(ref: SandboxRef): Promise<void> {
+        this.removed.push(ref);
+      }
+    }
+    cluster = new Cluster();
+    const first = await cluster.startAgent();
+    await cluster.append(podCreated({ name: 'kept' }));
+    await cluster.append(podBound({ name: 'kept' }));
+    await cluster.append(podCreated({ name: 'gone' }));
+    await cluster.append(podBound({ name: 'gone' }));
+    await cluster.waitForTimeline((l) => l.includes('Started app#0'), 'uid-kept');
+    await cluster.waitForTimeline((l) => l.includes('Started app#0'), 'uid-gone');
+    await first.stop();
+    // Force-deleted while no agent was there: the log forgets it, the host still has its sandbox.
+    await cluster.append(podDeleted({ name: 'gone', reason: 'ForceDeleted' }));
+
+    const sandbox = (name: string): SandboxRef => ({ uid: `uid-${name}`, namespace: 'default', name, nodeName: 'node-1' });
+    const runtime = new LeftoverRuntime([sandbox('kept'), sandbox('gone'), { uid: 'uid-unknown', namespace: '', name: '', nodeName: 'node-1' }]);
+    const second = await cluster.startAgent({ runtime });
+    expect([...runtime.listed!]).toEqual(['node-1']);
+    expect(runtime.removed.map((r) => r.uid)).toEqual(['uid-gone', 'uid-unknown']);
+    expect(second.agent.worker('default/kept')).toBeDefined();
   });
 });
 

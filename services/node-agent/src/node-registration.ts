@@ -14,6 +14,8 @@ export interface HostedNodeConfig {
 export interface RuntimeInfo {
   mode: string;
   version: string;
+  /** Labels the runtime gives the node, e.g. `node.flotilla.io/pod-network: netns`. */
+  nodeLabels?: Readonly<Record<string, string>>;
 }
 
 export const AGENT_VERSION = 'flotilla-0.1.0';
@@ -40,6 +42,7 @@ export function nodeManifest(config: HostedNodeConfig, runtime: RuntimeInfo, tim
         'kubernetes.io/os': os,
         'kubernetes.io/arch': arch,
         [RUNTIME_LABEL]: runtime.mode,
+        ...runtime.nodeLabels,
         ...config.labels,
       },
     },

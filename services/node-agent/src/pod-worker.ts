@@ -1,9 +1,10 @@
-import { isSidecar, type Container, type ContainerStatus, type Pod } from '@flotilla/model';
+import { isSidecar, type Container, type ContainerStatus, type LifecycleHandler, type Pod } from '@flotilla/model';
 import type { ContainerKind, DomainEvent } from '@flotilla/events';
 import {
   ContainerStartError,
   isAbortError,
   sleep,
+  type ActionResult,
   type ContainerExit,
   type ContainerRuntime,
   type RunningContainer,
@@ -12,7 +13,8 @@ import {
 import type { Logger } from '@flotilla/service-kit';
 import type { ClusterState, PodRecord } from '@flotilla/state';
 import { admitPod } from './admission.ts';
-import { lowestFreeIP, type Ipv4Cidr } from './ip-allocator.ts';
+import { cidrContains, formatIPv4, hostPart, lowestFreeIP, type Ipv4Cidr } from './ip-allocator.ts';
+import { ContainerProber, type ProbeKind } from './prober.ts';
 import { ReporterClosedError, type Reporter } from './reporter.ts';
 
 /**
@@ -25,6 +27,13 @@ import { ReporterClosedError, type Reporter } from './reporter.ts';
  * Each container runs in its own loop (start, report Started, wait for the exit, report Terminated,
  * restart per policy with CrashLoopBackOff in between), so that reports for one container are always
  * in order and teardown can stop containers by group and wait for their last report.
+ *
+ * While an instance runs: its postStart hook right after the start (a failure kills it), then its
+ * probes (prober.ts: startup first, then liveness and readiness; a failed liveness or startup probe
+ * kills it, and the restart policy applies as for any exit). The agent stops a container the
+ * kubelet's way: preStop first, then SIGTERM with what is left of the grace period, SIGKILL when
+ * that runs out. A sidecar counts as started for the next init container once its postStart hook
+ * and startup probe have passed.
  *
  * Fencing: when the pod stops being bound here (other node, unbound, gone), `fence()` stops every
  * container at once and nothing more is reported for it; the fold would ignore it anyway.
@@ -41,12 +50,20 @@ export interface CrashLoopSettings {
 
 export const DEFAULT_CRASH_LOOP: CrashLoopSettings = { baseMs: 10_000, maxMs: 300_000, resetAfterMs: 600_000 };
 
+/**
+ * How long a postStart hook may run. Kubernetes sets no limit (the container just never counts as
+ * started); a generous one keeps a hung hook from holding a container for ever.
+ */
+export const POST_START_TIMEOUT_MS = 10 * 60_000;
+
 /** What a worker knows about the node it runs on. Shared by all the node's workers. */
 export interface NodeContext {
   name: string;
   /** `node-agent/<name>` */
   source: string;
   hostIP: string;
+  /** The node's pod CIDR as the fold holds it (what runtimes are given). */
+  podCIDR: string;
   podCidr: Ipv4Cidr;
   /** IPs chosen for sandboxes the fold does not show yet. */
   reservedIPs: Set<string>;
@@ -71,15 +88,26 @@ interface Slot {
   backoffSteps: number;
   handle?: RunningContainer;
   loop?: Promise<LoopEnd>;
-  /** Called (once each) the next time the container has started. */
+  /** Called (once each) the next time the container has started (postStart and startup probe passed). */
   onStarted: Array<() => void>;
+  /** The current instance has started in that sense. */
+  started: boolean;
+  prober?: ContainerProber;
+  /** The agent is stopping the current instance (teardown, a failed probe or postStart hook): once per instance. */
+  kill?: { handle: RunningContainer; done: Promise<void>; message?: string };
+}
+
+/** What the fold showed of a container adopted after an agent restart. */
+interface Adopted {
+  started: boolean;
+  ready: boolean;
 }
 
 /** Where a container loop begins. */
 type Resume =
   | { step: 'start' }
-  /** Running already (a container adopted after an agent restart): wait for its exit. */
-  | { step: 'watch'; handle: RunningContainer }
+  /** Running: look after it (postStart when just started, probes) and wait for its exit. */
+  | { step: 'watch'; handle: RunningContainer; adopted?: Adopted }
   /** It exited: decide per restart policy. */
   | { step: 'exited'; exitCode: number; startedAt: number; finishedAt: number }
   /** It waits for a restart after a failure: back off, then start. */
@@ -94,6 +122,10 @@ export class PodWorker {
   private record: PodRecord;
   private readonly pod: Pod;
   private readonly discriminator: string;
+  /** Where in the log this worker began: keeps its per-change report ids apart from an earlier agent's. */
+  private readonly epoch: number;
+  /** Readiness and probe-failure reports so far (their ids count them). */
+  private probeReports = 0;
   private readonly lifecycle = new AbortController();
   private readonly slots = new Map<string, Slot>();
   private phase: WorkerPhase = 'starting';
@@ -121,6 +153,7 @@ export class PodWorker {
     this.boundSeq = record.boundSeq ?? 0;
     // The binding identifies this run of the pod: a pod rebound here later reports under new ids.
     this.discriminator = String(this.boundSeq);
+    this.epoch = record.resourceVersion;
     for (const container of this.pod.spec.initContainers ?? []) this.slotFor(container, isSidecar(container) ? 'sidecar' : 'init');
     for (const container of this.pod.spec.containers) this.slotFor(container, 'app');
   }
@@ -156,6 +189,7 @@ export class PodWorker {
     this.stopping = true;
     this.phase = 'fenced';
     this.lifecycle.abort();
+    for (const slot of this.slots.values()) void slot.prober?.stop();
     const stops = [...this.slots.values()].map((slot) => slot.handle?.stop(0));
     this.track(
       Promise.all(stops).then(async () => {
@@ -173,6 +207,7 @@ export class PodWorker {
     this.stopping = true;
     this.phase = 'detached';
     this.lifecycle.abort();
+    for (const slot of this.slots.values()) void slot.prober?.stop();
   }
 
   // ---- the lifecycle ----------------------------------------------------------------------------
@@ -186,10 +221,13 @@ export class PodWorker {
       return;
     }
     if (sandbox !== 'True' || status.podIP === undefined) return;
-    this.podIP = status.podIP;
-    this.node.reservedIPs.add(status.podIP);
-    this.sandboxStep = this.deps.runtime.createSandbox(this.pod, { podIP: status.podIP }).then(() => true);
-    await this.sandboxStep;
+    const reported = status.podIP;
+    // The runtime is asked again for the CIDR address it was given (the reported one may be its own).
+    const podIP = this.cidrAddressOf(reported);
+    this.podIP = podIP;
+    this.node.reservedIPs.add(podIP);
+    this.sandboxStep = this.reattachSandbox(podIP, reported);
+    if (!(await this.sandboxStep)) return;
     this.sandboxUp = true;
     for (const slot of this.slots.values()) {
       if (this.halted) return;
@@ -204,7 +242,8 @@ export class PodWorker {
       }
       if (handle) {
         slot.handle = handle;
-        slot.loop = this.containerLoop(slot, { step: 'watch', handle });
+        const status = this.statusOf(slot);
+        slot.loop = this.containerLoop(slot, { step: 'watch', handle, adopted: { started: status?.started !== false, ready: status?.ready === true } });
       } else {
         // It did not survive the agent restart: report it lost, then the restart policy applies.
         const finishedAt = this.deps.scheduler.now();
@@ -264,9 +303,9 @@ export class PodWorker {
     await this.teardown(this.graceMs(this.pod.spec.terminationGracePeriodSeconds));
   }
 
-  /** Starts a sidecar (or keeps the adopted one); resolves true once it has started. */
+  /** Starts a sidecar (or keeps the adopted one); resolves true once it has started (postStart and startup probe passed). */
   private ensureSidecarStarted(slot: Slot): Promise<boolean> {
-    if (slot.handle !== undefined) return Promise.resolve(true);
+    if (slot.handle !== undefined && slot.started) return Promise.resolve(true);
     return new Promise<boolean>((resolve) => {
       slot.onStarted.push(() => resolve(true));
       slot.loop ??= this.containerLoop(slot, this.resumeFor(slot));
@@ -274,20 +313,35 @@ export class PodWorker {
     });
   }
 
+  /** createSandbox again for an adopted pod, retried with back-off until it works or the pod stops here. */
+  private async reattachSandbox(podIP: string, reported: string): Promise<boolean> {
+    for (;;) {
+      try {
+        const info = await this.deps.runtime.createSandbox(this.pod, { podIP, node: this.sandboxNode() });
+        if (info.podIP !== reported) this.deps.logger.warn('the re-attached sandbox answers at another address than the pod reported', { pod: this.key, reported, now: info.podIP });
+        return true;
+      } catch (error) {
+        this.deps.logger.warn('re-attaching the pod sandbox failed, retrying', { pod: this.key, node: this.node.name, error });
+        if (!(await this.pause(this.deps.crashLoop.baseMs))) return false;
+      }
+    }
+  }
+
   private async createSandbox(): Promise<boolean> {
     let podIP: string | undefined;
-    const usedOnNode = this.deps.state.nodes.get(this.node.name)?.podIPs;
     for (;;) {
-      podIP = lowestFreeIP(this.node.podCidr, (ip) => this.node.reservedIPs.has(ip) || usedOnNode?.has(ip) === true);
+      podIP = this.freeIP();
       if (podIP !== undefined) break;
       this.deps.logger.warn('no free pod IP on the node, retrying', { pod: this.key, node: this.node.name });
       if (!(await this.pause(this.deps.crashLoop.baseMs))) return false;
     }
     this.podIP = podIP;
     this.node.reservedIPs.add(podIP);
+    let reachable: string;
     for (;;) {
       try {
-        await this.deps.runtime.createSandbox(this.pod, { podIP });
+        // The runtime may answer another address (the process runtime without its own network).
+        reachable = (await this.deps.runtime.createSandbox(this.pod, { podIP, node: this.sandboxNode() })).podIP;
         break;
       } catch (error) {
         // The kubelet's FailedCreatePodSandBox: retry after a back-off.
@@ -297,8 +351,38 @@ export class PodWorker {
     }
     if (this.stopping) return false; // teardown removes the runtime's sandbox; the log never saw it
     this.sandboxUp = true;
-    await this.report({ type: 'PodSandboxReady', data: { ...this.ref(), podIP, hostIP: this.node.hostIP } });
+    await this.report({ type: 'PodSandboxReady', data: { ...this.ref(), podIP: reachable, hostIP: this.node.hostIP } });
     return true;
+  }
+
+  /**
+   * The lowest address of the node's CIDR no pod here holds. An address outside the CIDR (one a
+   * runtime chose instead, e.g. 127.x.y.z mirroring the CIDR address it was given) also holds the
+   * CIDR address with the same host part: after an agent restart only the reported one is known,
+   * and adoption asks the runtime again for that CIDR address (cidrAddressOf).
+   */
+  private freeIP(): string | undefined {
+    const cidr = this.node.podCidr;
+    const usedOnNode = this.deps.state.nodes.get(this.node.name)?.podIPs;
+    const mirrored = new Set<number>();
+    for (const ip of [...(usedOnNode?.keys() ?? []), ...this.node.reservedIPs]) {
+      if (cidrContains(cidr, ip)) continue;
+      const part = hostPart(cidr, ip);
+      if (part !== undefined) mirrored.add(part);
+    }
+    return lowestFreeIP(cidr, (ip) => this.node.reservedIPs.has(ip) || usedOnNode?.has(ip) === true || mirrored.has(hostPart(cidr, ip) ?? -1));
+  }
+
+  /** The node CIDR's address with the same host part as `ip` (itself when inside the CIDR); see freeIP. */
+  private cidrAddressOf(ip: string): string {
+    const cidr = this.node.podCidr;
+    if (cidrContains(cidr, ip)) return ip;
+    const part = hostPart(cidr, ip);
+    return part === undefined ? ip : formatIPv4(cidr.network + part);
+  }
+
+  private sandboxNode(): { name: string; podCIDR: string } {
+    return { name: this.node.name, podCIDR: this.node.podCIDR };
   }
 
   /**
@@ -314,6 +398,8 @@ export class PodWorker {
     this.stopping = true;
     if (!this.halted) this.phase = 'terminating';
     this.lifecycle.abort();
+    // Probes end with the pod: a probe failing now must not kill (or report) anything.
+    for (const slot of this.slots.values()) void slot.prober?.stop();
     await this.sandboxStep?.catch(() => false);
     const deadline = this.deps.scheduler.now() + graceMs;
     const slots = [...this.slots.values()];
@@ -321,12 +407,12 @@ export class PodWorker {
       slots
         .filter((slot) => slot.kind !== 'sidecar')
         .map(async (slot) => {
-          await slot.handle?.stop(graceMs);
+          await this.stopContainer(slot, graceMs);
           await slot.loop;
         }),
     );
     for (const slot of slots.filter((s) => s.kind === 'sidecar').reverse()) {
-      await slot.handle?.stop(Math.max(0, deadline - this.deps.scheduler.now()));
+      await this.stopContainer(slot, Math.max(0, deadline - this.deps.scheduler.now()));
       await slot.loop;
     }
     if (this.halted) return;
@@ -358,11 +444,19 @@ export class PodWorker {
     try {
       for (;;) {
         if (next.step === 'watch') {
-          for (const listener of slot.onStarted.splice(0)) listener();
-          const startedAt = next.handle.startedAt.getTime();
-          const exit = await next.handle.exited;
+          const handle = next.handle;
+          const startedAt = handle.startedAt.getTime();
+          const instance = new AbortController();
+          this.track(this.lookAfter(slot, handle, instance.signal, next.adopted));
+          const exit = await handle.exited;
+          instance.abort();
+          await slot.prober?.stop();
+          const kill = slot.kill?.handle === handle ? slot.kill : undefined;
+          slot.prober = undefined;
+          slot.kill = undefined;
+          slot.started = false;
           slot.handle = undefined;
-          await this.report(this.terminated(slot, exit, startedAt));
+          await this.report(this.terminated(slot, exit, startedAt, kill?.message));
           next = { step: 'exited', exitCode: exit.exitCode, startedAt, finishedAt: exit.finishedAt.getTime() };
           continue;
         }
@@ -415,6 +509,127 @@ export class PodWorker {
     }
   }
 
+  /**
+   * A running instance: its postStart hook when it just started (a failure kills it), then its probes.
+   * `instance` aborts when it exits.
+   */
+  private async lookAfter(slot: Slot, handle: RunningContainer, instance: AbortSignal, adopted: Adopted | undefined): Promise<void> {
+    const { container } = slot;
+    // Regular init containers have neither hooks nor probes (Kubernetes rejects them there).
+    if (slot.kind === 'init' || this.stopping) {
+      this.markStarted(slot);
+      return;
+    }
+    const postStart = container.lifecycle?.postStart;
+    if (postStart && !adopted) {
+      const result = await this.runHook(container, postStart, POST_START_TIMEOUT_MS, instance);
+      if (instance.aborted || this.stopping) return;
+      if (!result.success) {
+        this.deps.logger.warn('postStart hook failed: killing the container', { pod: this.key, container: container.name, message: result.message });
+        void this.stopContainer(slot, this.graceMs(this.pod.spec.terminationGracePeriodSeconds), `FailedPostStartHook: ${result.message}`);
+        return;
+      }
+    }
+    if (instance.aborted || this.stopping) return;
+    if (!ContainerProber.needed(container)) {
+      this.markStarted(slot);
+      return;
+    }
+    const prober = new ContainerProber({
+      container,
+      startedAtMs: handle.startedAt.getTime(),
+      scheduler: this.deps.scheduler,
+      ...(adopted ? { started: adopted.started, ready: adopted.ready } : {}),
+      callbacks: {
+        attempt: (_kind, action, timeoutMs) => this.deps.runtime.probe(this.pod, container, action, timeoutMs),
+        onStartupSucceeded: async () => {
+          await this.report(
+            { type: 'ContainerStartupProbeSucceeded', data: { ...this.ref(), container: container.name, kind: slot.kind, restartCount: slot.restartCount } },
+            `${this.discriminator}:${container.name}:${slot.restartCount}`,
+          );
+          this.markStarted(slot);
+        },
+        onReadinessChanged: async (ready, message) => {
+          await this.report(
+            {
+              type: 'ContainerReadinessChanged',
+              data: { ...this.ref(), container: container.name, kind: slot.kind, ready, restartCount: slot.restartCount, ...(message !== undefined ? { message } : {}) },
+            },
+            this.probeReportId(slot),
+          );
+        },
+        onFailed: async (probe, message, consecutiveFailures, action) => {
+          if (action === 'Restart' && !this.stopping) {
+            const grace = container[probeField(probe)]?.terminationGracePeriodSeconds ?? this.pod.spec.terminationGracePeriodSeconds;
+            void this.stopContainer(slot, this.graceMs(grace), `Container ${container.name} failed ${probe} probe, will be restarted`);
+          }
+          await this.report(
+            {
+              type: 'ContainerProbeFailed',
+              data: { ...this.ref(), container: container.name, kind: slot.kind, probe, message, consecutiveFailures, action, restartCount: slot.restartCount },
+            },
+            this.probeReportId(slot),
+          );
+        },
+        onError: (error) => this.deps.logger.error('probe failed unexpectedly', { pod: this.key, container: container.name, error }),
+      },
+    });
+    slot.prober = prober;
+    prober.start();
+    if (prober.started) this.markStarted(slot);
+  }
+
+  private markStarted(slot: Slot): void {
+    slot.started = true;
+    for (const listener of slot.onStarted.splice(0)) listener();
+  }
+
+  /**
+   * Stops the container's current instance the kubelet's way: preStop (when there is grace to run it
+   * in), then SIGTERM with the grace that is left, SIGKILL when that runs out. Once per instance:
+   * a second call joins the first. `message` says why the agent stopped it (in the terminated state).
+   */
+  private stopContainer(slot: Slot, graceMs: number, message?: string): Promise<void> {
+    const handle = slot.handle;
+    if (!handle) return Promise.resolve();
+    if (slot.kill?.handle === handle) return slot.kill.done;
+    const done = (async () => {
+      const began = this.deps.scheduler.now();
+      const preStop = slot.container.lifecycle?.preStop;
+      if (preStop && graceMs > 0) {
+        const result = await this.runHook(slot.container, preStop, graceMs);
+        if (!result.success) this.deps.logger.warn('preStop hook failed', { pod: this.key, container: slot.container.name, message: result.message });
+      }
+      await handle.stop(Math.max(0, graceMs - (this.deps.scheduler.now() - began)));
+    })();
+    slot.kill = { handle, done, ...(message !== undefined ? { message } : {}) };
+    return done;
+  }
+
+  /** A lifecycle hook, bounded by `timeoutMs` here too (a runtime that overruns does not hold the stop). */
+  private async runHook(container: Container, handler: LifecycleHandler, timeoutMs: number, signal?: AbortSignal): Promise<ActionResult> {
+    const deadline = new AbortController();
+    const cancel = this.deps.scheduler.schedule(timeoutMs, () => deadline.abort());
+    try {
+      const hook = this.deps.runtime.runHook(this.pod, container, handler, timeoutMs, signal).catch(
+        (error: unknown): ActionResult => ({ success: false, message: error instanceof Error ? error.message : String(error) }),
+      );
+      const timedOut = new Promise<ActionResult>((resolve) => {
+        const onAbort = (): void => resolve({ success: false, message: `the hook did not finish within ${goDuration(timeoutMs)}` });
+        deadline.signal.addEventListener('abort', onAbort, { once: true });
+        signal?.addEventListener('abort', () => resolve({ success: false, message: 'the container exited or the pod is stopping' }), { once: true });
+      });
+      return await Promise.race([hook, timedOut]);
+    } finally {
+      cancel();
+    }
+  }
+
+  private probeReportId(slot: Slot): string {
+    this.probeReports += 1;
+    return `${this.discriminator}:${slot.container.name}:${slot.restartCount}:${this.epoch}:${this.probeReports}`;
+  }
+
   private afterExit(slot: Slot, exitCode: number): 'restart' | 'completed' | 'failed' {
     const policy = this.pod.spec.restartPolicy ?? 'Always';
     switch (slot.kind) {
@@ -457,7 +672,7 @@ export class PodWorker {
     const status = kind === 'app'
       ? this.pod.status?.containerStatuses?.find((s) => s.name === container.name)
       : this.pod.status?.initContainerStatuses?.find((s) => s.name === container.name);
-    const slot: Slot = { container, kind, restartCount: status?.restartCount ?? 0, backoffSteps: 0, onStarted: [] };
+    const slot: Slot = { container, kind, restartCount: status?.restartCount ?? 0, backoffSteps: 0, onStarted: [], started: false };
     this.slots.set(container.name, slot);
     return slot;
   }
@@ -473,7 +688,9 @@ export class PodWorker {
     return { namespace: this.pod.metadata.namespace, name: this.pod.metadata.name, uid: this.uid, nodeName: this.node.name };
   }
 
-  private terminated(slot: Slot, exit: ContainerExit, startedAtMs: number): DomainEvent {
+  /** `why`: the agent stopped it (a failed probe or postStart hook); goes before the runtime's own message. */
+  private terminated(slot: Slot, exit: ContainerExit, startedAtMs: number, why?: string): DomainEvent {
+    const message = why === undefined ? exit.message : exit.message === undefined ? why : `${why} (${exit.message})`;
     return {
       type: 'ContainerTerminated',
       data: {
@@ -482,7 +699,7 @@ export class PodWorker {
         kind: slot.kind,
         exitCode: exit.exitCode,
         reason: exit.reason,
-        ...(exit.message !== undefined ? { message: exit.message } : {}),
+        ...(message !== undefined ? { message } : {}),
         startedAt: new Date(startedAtMs).toISOString(),
         finishedAt: exit.finishedAt.toISOString(),
         restartCount: slot.restartCount,
@@ -497,10 +714,14 @@ export class PodWorker {
     };
   }
 
-  /** Appends unless fenced or detached. Waiting events carry their reason in the id (one fact per reason and count). */
-  private async report(event: DomainEvent): Promise<void> {
+  /**
+   * Appends unless fenced or detached. Waiting events carry their reason in the id (one fact per reason
+   * and count); probe reports pass their own (container, restart count, and a count of changes).
+   */
+  private async report(event: DomainEvent, id?: string): Promise<void> {
     if (this.halted) return;
-    const discriminator = event.type === 'ContainerWaiting' ? `${this.discriminator}:${event.data.reason}` : event.type === 'PodDeleted' ? undefined : this.discriminator;
+    const discriminator =
+      id ?? (event.type === 'ContainerWaiting' ? `${this.discriminator}:${event.data.reason}` : event.type === 'PodDeleted' ? undefined : this.discriminator);
     await this.deps.reporter.report(event, { source: this.node.source, ...(discriminator !== undefined ? { discriminator } : {}) });
   }
 
@@ -529,6 +750,10 @@ export class PodWorker {
       this.deps.logger.error('pod worker failed', { pod: this.key, node: this.node.name, error });
     });
   }
+}
+
+function probeField(kind: ProbeKind): 'startupProbe' | 'livenessProbe' | 'readinessProbe' {
+  return kind === 'startup' ? 'startupProbe' : kind === 'liveness' ? 'livenessProbe' : 'readinessProbe';
 }
 
 function conditionStatus(status: { conditions?: Array<{ type: string; status: string }> }, type: string): string | undefined {

@@ -1,0 +1,10 @@
+export { ProcessRuntime, createProcessRuntime, toContainerExit, PROCESS_RUNTIME_VERSION, POD_NETWORK_LABEL, DEFAULT_MEMORY_CGROUP_ROOT } from './process-runtime.ts';
+export type { ProcessRuntimeOptions } from './process-runtime.ts';
+export { detectNetworkMode, PodNetwork } from './pod-network.ts';
+export type { PodNetworkMode, PodNetworkSetup, PodNetworkRequest, NetworkModeDetection } from './pod-network.ts';
+export { PodVolumes } from './pod-volumes.ts';
+export type { PodVolumePaths } from './pod-volumes.ts';
+export { ContainerLogWriter, readContainerLog, DEFAULT_LOG_ROTATION, formatLogRecord, parseLogRecord } from './container-logs.ts';
+export type { LogRotation, LogReadRequest, LogStream } from './container-logs.ts';
+export { SandboxStore } from './sandbox-store.ts';
+export type { SandboxRecord, ShimSpec, ShimState, ShimIdentity, ExitRecord } from './sandbox-store.ts';
