@@ -96,6 +96,22 @@ export class ApiTimeoutError extends Error {
   }
 }
 
+/** A streamed answer (a log) broke off before its end: the connection dropped or the server cut it. */
+export class ApiStreamError extends Error {
+  readonly server: string;
+  readonly path: string;
+
+  constructor(server: string, path: string, cause: unknown) {
+    super(
+      `the stream from the Flotilla API at ${server} for GET ${path} broke off before its end: ${describeCause(cause)}. What arrived may be incomplete; the API's log says why`,
+      { cause },
+    );
+    this.name = 'ApiStreamError';
+    this.server = server;
+    this.path = path;
+  }
+}
+
 function formatMs(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }

@@ -1,5 +1,5 @@
 import type { NodeManifest, PodManifest } from '@flotilla/model';
-import { ApiError, ApiTimeoutError, ApiUnreachableError, isKubeStatus, requestWasNotSent } from './errors.ts';
+import { ApiError, ApiStreamError, ApiTimeoutError, ApiUnreachableError, isKubeStatus, requestWasNotSent } from './errors.ts';
 import { readSse } from './sse.ts';
 import { parseWarningHeader } from './warnings.ts';
 import type { ApiResponse, EventList, Node, NodeList, Pod, PodList, PodScheduling, PodSchedulingPlan, WatchEvent, WatchEventType } from './types.ts';
@@ -58,6 +58,28 @@ export interface WatchOptions {
   maxReconnectDelayMs?: number;
 }
 
+/** What `logs` reads, as `kubectl logs` flags name it (the query parameters of the log route). */
+export interface LogOptions {
+  /** Required when the pod has more than one container. */
+  container?: string;
+  /** Keep streaming new output until the container stops (or `signal` aborts). */
+  follow?: boolean;
+  /** Only the last N lines. */
+  tailLines?: number;
+  /** The previous instance of the container (after a restart). */
+  previous?: boolean;
+  /** Prefix each line with its RFC 3339 time. */
+  timestamps?: boolean;
+  /** Stop after this many bytes. */
+  limitBytes?: number;
+  /** Only lines from the last N seconds. */
+  sinceSeconds?: number;
+  /** Only lines at or after this RFC 3339 time. */
+  sinceTime?: string;
+  /** Aborting ends the iteration quietly. */
+  signal?: AbortSignal;
+}
+
 /** `--server` flag, else FLOTILLA_SERVER, else the default local address. */
 export function resolveServer(flag?: string, env: Record<string, string | undefined> = process.env): string {
   const chosen = flag?.trim() || env['FLOTILLA_SERVER']?.trim() || DEFAULT_SERVER;
@@ -112,6 +134,80 @@ export class FlotillaClient {
   /** Where the scheduler would place this pod now, and why, without creating it. */
   planPod(namespace: string, manifest: PodManifest | Record<string, unknown>, options: { maxVerdicts?: number | 'all' } = {}): Promise<ApiResponse<PodSchedulingPlan>> {
     return this.request<PodSchedulingPlan>('POST', `/api/v1/namespaces/${enc(namespace)}/pods/plan`, { body: manifest, query: { maxVerdicts: options.maxVerdicts } });
+  }
+
+  /**
+   * A container's log as text, in the pieces the server sends. Without `follow` the request timeout
+   * covers the whole read; with it, only the wait for the answer. A stream that breaks off before its
+   * end throws ApiStreamError; errors before it starts throw ApiError (e.g. BadRequest `container
+   * "c" in pod "p" is waiting to start: ContainerCreating`).
+   */
+  async *logs(namespace: string, name: string, options: LogOptions = {}): AsyncGenerator<string, void, undefined> {
+    const path = `/api/v1/namespaces/${enc(namespace)}/pods/${enc(name)}/log`;
+    const flag = (value: boolean | undefined) => (value ? 'true' : undefined);
+    const query: Query = {
+      container: options.container,
+      follow: flag(options.follow),
+      previous: flag(options.previous),
+      timestamps: flag(options.timestamps),
+      tailLines: options.tailLines,
+      limitBytes: options.limitBytes,
+      sinceSeconds: options.sinceSeconds,
+      sinceTime: options.sinceTime,
+    };
+    const { signal } = options;
+    const call = new CallControl(this.timeoutMs, signal);
+    try {
+      let response: Response;
+      try {
+        response = await this.fetchImpl(this.url(path, query), {
+          method: 'GET',
+          headers: { accept: 'text/plain, application/json', 'user-agent': this.userAgent },
+          signal: call.signal,
+        });
+      } catch (error) {
+        if (signal?.aborted) return;
+        throw this.transportError(error, call, 'GET', path, signal, false);
+      }
+      if (!response.ok) {
+        let text = '';
+        try {
+          text = await response.text();
+        } catch {
+          // The status line is enough.
+        }
+        throw new ApiError({ status: response.status, body: parseJson(text), text, warnings: parseWarningHeader(response.headers.get('warning')), method: 'GET', path });
+      }
+      if (options.follow) call.clearTimeout();
+      if (!response.body) return;
+      const reader = response.body.getReader();
+      const decoder = new TextDecoder('utf-8');
+      let done = false;
+      try {
+        for (;;) {
+          let result: Awaited<ReturnType<typeof reader.read>>;
+          try {
+            result = await reader.read();
+          } catch (error) {
+            if (signal?.aborted) return;
+            if (call.timedOut) throw new ApiTimeoutError({ server: this.server, timeoutMs: this.timeoutMs, method: 'GET', path });
+            throw new ApiStreamError(this.server, path, error);
+          }
+          if (result.done) {
+            done = true;
+            const rest = decoder.decode();
+            if (rest) yield rest;
+            return;
+          }
+          const text = decoder.decode(result.value, { stream: true });
+          if (text) yield text;
+        }
+      } finally {
+        if (!done) await reader.cancel().catch(() => undefined);
+      }
+    } finally {
+      call.dispose();
+    }
   }
 
   // ---- nodes ----

@@ -8,8 +8,9 @@ export type {
   EventListOptions,
   RequestOptions,
   WatchOptions,
+  LogOptions,
 } from './flotilla-client.ts';
-export { ApiError, ApiUnreachableError, ApiTimeoutError, isKubeStatus, describeCause } from './errors.ts';
+export { ApiError, ApiStreamError, ApiUnreachableError, ApiTimeoutError, isKubeStatus, describeCause } from './errors.ts';
 export { parseWarningHeader } from './warnings.ts';
 export { SseParser, readSse } from './sse.ts';
 export type { SseMessage } from './sse.ts';

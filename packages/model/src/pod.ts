@@ -21,10 +21,18 @@ export const ContainerPortSchema = z.strictObject({
 });
 export type ContainerPort = z.infer<typeof ContainerPortSchema>;
 
+// The downward API's fieldRef is resolved by the process runtime; ConfigMaps and Secrets do not exist.
+export const EnvVarSourceSchema = z.strictObject({
+  fieldRef: z.strictObject({ fieldPath: z.string(), apiVersion: z.string().optional() }).optional(),
+  resourceFieldRef: knownUnused,
+  configMapKeyRef: knownUnused,
+  secretKeyRef: knownUnused,
+});
+
 export const EnvVarSchema = z.strictObject({
   name: z.string(),
   value: z.string().optional(),
-  valueFrom: knownUnused,
+  valueFrom: EnvVarSourceSchema.optional(),
 });
 export type EnvVar = z.infer<typeof EnvVarSchema>;
 

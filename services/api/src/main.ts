@@ -1,4 +1,5 @@
 import { JetStreamEventLog } from '@flotilla/eventlog';
+import { connectNodeRpc, requestContainerLogs } from '@flotilla/node-rpc';
 import { ConfigError, LiveProjection, createLogger, intSetting, natsServers, onShutdown, parseFlags } from '@flotilla/service-kit';
 import { buildApiServer } from './server.ts';
 
@@ -11,12 +12,15 @@ async function main(): Promise<void> {
   const log = await JetStreamEventLog.connect({ servers: natsServers(flags), name: 'flotilla-api' });
   const projection = new LiveProjection(log);
   await projection.start();
-  const app = await buildApiServer({ log, projection, logger });
+  // Container logs come from the node agents over core NATS, on a connection of their own.
+  const rpc = await connectNodeRpc({ servers: natsServers(flags), name: 'flotilla-api-node-rpc' });
+  const app = await buildApiServer({ log, projection, logger, containerLogs: (node, request, options) => requestContainerLogs(rpc, node, request, options) });
   await app.listen({ port, host });
   logger.info('api listening', { url: `http://${host}:${port}`, appliedSeq: projection.state.seq });
   onShutdown(logger, async () => {
     await app.close();
     await projection.stop();
+    await rpc.drain().catch(() => rpc.close());
     await log.close();
   });
 }

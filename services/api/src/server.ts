@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { parse as parseYaml } from 'yaml';
 import type { EventLog } from '@flotilla/eventlog';
+import type { ContainerLogsRequester } from '@flotilla/node-rpc';
 import type { LiveProjection, Logger } from '@flotilla/service-kit';
 import { ApiError, type KubeStatus } from './api-status.ts';
 import { WatchHub } from './watch-hub.ts';
@@ -9,6 +10,7 @@ import { registerNodeRoutes } from './routes/nodes.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerSchedulingRoutes } from './routes/scheduling.ts';
+import { registerLogRoutes } from './routes/logs.ts';
 import { Writer } from './writer.ts';
 
 export interface ApiServerOptions {
@@ -25,6 +27,10 @@ export interface ApiServerOptions {
   watchRingSize?: number;
   /** Interval of SSE keep-alive comments. */
   watchHeartbeatMs?: number;
+  /** Asks node agents for container logs (node-rpc over NATS); without it the log route answers 503. */
+  containerLogs?: ContainerLogsRequester;
+  /** How long the log route waits for a node agent's first reply (node-rpc's default when unset). */
+  logFirstReplyTimeoutMs?: number;
 }
 
 export interface ApiContext {
@@ -35,6 +41,8 @@ export interface ApiContext {
   hub: WatchHub;
   now: () => Date;
   watchHeartbeatMs: number;
+  containerLogs?: ContainerLogsRequester;
+  logFirstReplyTimeoutMs?: number;
 }
 
 export async function buildApiServer(options: ApiServerOptions): Promise<FastifyInstance> {
@@ -49,6 +57,8 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     hub,
     now,
     watchHeartbeatMs: options.watchHeartbeatMs ?? 15_000,
+    ...(options.containerLogs ? { containerLogs: options.containerLogs } : {}),
+    ...(options.logFirstReplyTimeoutMs !== undefined ? { logFirstReplyTimeoutMs: options.logFirstReplyTimeoutMs } : {}),
     writer: new Writer(options.log, options.projection, { timeoutMs: options.writeTimeoutMs ?? 10_000, now }),
   };
 
@@ -80,6 +90,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
 
   registerHealthRoutes(app, context);
   registerPodRoutes(app, context);
+  registerLogRoutes(app, context);
   registerSchedulingRoutes(app, context);
   registerNodeRoutes(app, context);
   registerEventRoutes(app, context);

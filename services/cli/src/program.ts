@@ -7,6 +7,7 @@ import { runDelete } from './commands/delete.ts';
 import { runDescribe } from './commands/describe.ts';
 import { runExplain, runPlan } from './commands/explain.ts';
 import { runGet } from './commands/get.ts';
+import { runLogs, type LogsOptions } from './commands/logs.ts';
 import { readAll, readManifestSources } from './manifests.ts';
 import { formatError } from './render/errors.ts';
 
@@ -181,6 +182,24 @@ export function buildProgram(io: Io, run: (code: Promise<number>) => void, progr
         );
       },
     );
+
+  program
+    .command('logs')
+    .description("Print a container's log (-f follows it until the container stops or Ctrl-C)")
+    .argument('<pod>', 'POD or pod/NAME')
+    .argument('[container]', 'the container (same as -c)')
+    .addOption(namespaceOption())
+    .option('-c, --container <name>', 'the container; default: the kubectl.kubernetes.io/default-container annotation, else the first')
+    .option('-f, --follow', 'keep printing new output')
+    .addOption(new Option('--tail <lines>', 'only the last N lines; -1 prints all').argParser(parseInteger))
+    .option('-p, --previous', 'the previous instance of the container (after a restart)')
+    .option('--timestamps', 'prefix each line with its RFC 3339 time')
+    .addOption(new Option('--limit-bytes <bytes>', 'stop after this many bytes').argParser(parseInteger))
+    .addOption(new Option('--since <duration>', 'only lines newer than this, e.g. 10s, 5m, 1h').argParser(parseDuration))
+    .option('--since-time <time>', 'only lines at or after this RFC 3339 time')
+    .action((pod: string, container: string | undefined, options: LogsOptions, command: Command) => {
+      run(runLogs(container === undefined ? [pod] : [pod, container], options, context(command)));
+    });
 
   program
     .command('version')

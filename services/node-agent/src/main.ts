@@ -4,6 +4,7 @@ import { ConfigError, LiveProjection, createLogger, onShutdown, parseFlags, type
 import { parseAgentConfig, type AgentConfig } from './config.ts';
 import { NodeAgent } from './node-agent.ts';
 import { createProcessRuntime, detectNetworkMode } from './process-runtime/index.ts';
+import { startLogServer } from './log-server.ts';
 import { LogReporter } from './reporter.ts';
 
 // Wiring only: connect to the log, fold it, register the hosted nodes, run their pods on the chosen runtime.
@@ -19,10 +20,20 @@ async function main(): Promise<void> {
   await projection.start();
   const registered = await agent.start();
   for (const node of registered) logger.info('node registered', { ...node });
+  // `GET .../pods/{name}/log` reaches this agent over core NATS (packages/node-rpc).
+  const logServer = await startLogServer({
+    servers: config.nats,
+    connectionName: `flotilla-node-agent-${first}-logs`,
+    nodeNames: config.nodes.map((node) => node.name),
+    projection,
+    runtime,
+    logger,
+  });
   logger.info('node agent running', { nodes: config.nodes.length, runtime: runtime.mode, ...runtime.nodeLabels, appliedSeq: projection.state.seq });
   onShutdown(logger, async () => {
     // Like a kubelet restart: stop writing, leave the pods running; a new agent adopts them.
     agent.stop();
+    await logServer.close();
     reporter.close();
     close();
     await projection.stop();

@@ -292,15 +292,15 @@ describe('pod worker: lifecycle hooks and graceful stops', () => {
     expect(t.lines().slice(-2)).toEqual(['t=5200 PodSandboxRemoved', 't=5200 PodDeleted']);
   });
 
-  it('SIGKILLs at the end of the grace period when preStop ran over it', async () => {
+  it('still leaves the kubelet’s 2 s between SIGTERM and SIGKILL when preStop ran over the grace period', async () => {
     const t = setup({ containers: [withSpec('app', { lifecycle: { preStop: { exec: { command: ['hang'] } } } })] }, (runtime) => {
       runtime.behaviour = { app: { stopMs: Number.POSITIVE_INFINITY } };
       runtime.hooks = { 'app/preStop': { ms: 60_000, result: ok } };
     });
     await t.clock.advance(0);
     t.deleteWith(3);
-    await t.clock.advance(5_000);
-    expect(t.runtime.calls.filter((c) => /stop|exit/i.test(c) && !c.endsWith(' done'))).toEqual(['t=0 preStop app timeout=3000', 't=3000 stop app grace=0', 't=3000 exit app 137']);
+    await t.clock.advance(6_000);
+    expect(t.runtime.calls.filter((c) => /stop|exit/i.test(c) && !c.endsWith(' done'))).toEqual(['t=0 preStop app timeout=3000', 't=3000 stop app grace=2000', 't=5000 exit app 137']);
   });
 
   it('a pod deleted with no grace skips preStop', async () => {

@@ -48,6 +48,9 @@ export interface CrashLoopSettings {
   resetAfterMs: number;
 }
 
+/** kubelet's minimumGracePeriodInSeconds. */
+export const MINIMUM_STOP_GRACE_MS = 2_000;
+
 export const DEFAULT_CRASH_LOOP: CrashLoopSettings = { baseMs: 10_000, maxMs: 300_000, resetAfterMs: 600_000 };
 
 /**
@@ -600,7 +603,10 @@ export class PodWorker {
         const result = await this.runHook(slot.container, preStop, graceMs);
         if (!result.success) this.deps.logger.warn('preStop hook failed', { pod: this.key, container: slot.container.name, message: result.message });
       }
-      await handle.stop(Math.max(0, graceMs - (this.deps.scheduler.now() - began)));
+      // The kubelet always leaves a container at least 2 s between SIGTERM and SIGKILL (unless forced
+      // with grace 0), even when preStop or the containers stopped before it used the grace up.
+      const left = graceMs - (this.deps.scheduler.now() - began);
+      await handle.stop(graceMs === 0 ? 0 : Math.max(left, MINIMUM_STOP_GRACE_MS));
     })();
     slot.kill = { handle, done, ...(message !== undefined ? { message } : {}) };
     return done;
