@@ -104,6 +104,23 @@ export class LocalCluster {
 
   async stop(): Promise<void> {
     await Promise.all([...this.services.values()].map((s) => s.close()));
+    // A stopped node agent leaves its pods running for the next one to adopt (a kubelet restart);
+    // stopping the whole cluster must not leave real processes and network namespaces behind.
+    if (this.options.runtime === 'process' && this.options.nodes > 0) await this.removeProcessPods();
     await this.nats?.stop();
+  }
+
+  private async removeProcessPods(): Promise<void> {
+    const cleaner = new ServiceProcess({
+      id: 'node-agent-remove-pods',
+      service: 'node-agent',
+      args: [...this.nodeAgentArgs(), '--remove-pods'],
+      env: { ...this.options.env },
+      logFile: join(this.options.dataDir, 'logs', 'node-agent-remove-pods.log'),
+      ...(this.options.echo ? { echo: this.options.echo } : {}),
+    });
+    cleaner.start();
+    const code = await cleaner.exited();
+    if (code !== 0) throw new Error(`removing the process runtime's pods failed (exit ${code}):\n${cleaner.tail()}`);
   }
 }

@@ -17,6 +17,8 @@ export interface AgentConfig {
   /** The process runtime's state (sandboxes, container state, logs); absolute. */
   stateDir: string;
   podNetwork: PodNetworkChoice;
+  /** `--remove-pods`: stop every pod the state dir holds for the hosted nodes, then exit (tearing a local cluster down). */
+  removePods: boolean;
   sim: SimTimings;
   seed: number;
   crashLoop: CrashLoopSettings;
@@ -44,6 +46,7 @@ const SETTINGS = {
   runtime: ['runtime', 'FLOTILLA_RUNTIME'],
   stateDir: ['state-dir', 'FLOTILLA_NODE_STATE_DIR'],
   podNetwork: ['pod-network', 'FLOTILLA_POD_NETWORK'],
+  removePods: ['remove-pods', 'FLOTILLA_REMOVE_PODS'],
 } as const;
 
 const RUNTIMES: readonly RuntimeChoice[] = ['sim', 'process'];
@@ -94,6 +97,7 @@ export function parseAgentConfig(flags: Map<string, string>, env: NodeJS.Process
     runtime,
     stateDir,
     podNetwork,
+    removePods: choice(label('removePods'), raw('removePods'), ['true', 'false'] as const, 'false') === 'true',
     sim: {
       sandboxMs: intSetting(label('simSandboxMs'), raw('simSandboxMs'), DEFAULT_SIM_TIMINGS.sandboxMs),
       containerStartMs: intSetting(label('simStartMs'), raw('simStartMs'), DEFAULT_SIM_TIMINGS.containerStartMs),

@@ -12,6 +12,11 @@ async function main(): Promise<void> {
   const config = parseAgentConfig(parseFlags(process.argv.slice(2)));
   const logger = createLogger('node-agent');
   const { runtime, close } = await buildRuntime(config, logger);
+  if (config.removePods) {
+    await removeAllPods(runtime, config, logger);
+    close();
+    return;
+  }
   const first = config.nodes[0]?.name ?? 'node';
   const log = await JetStreamEventLog.connect({ servers: config.nats, name: `flotilla-node-agent-${first}` });
   const projection = new LiveProjection(log);
@@ -39,6 +44,17 @@ async function main(): Promise<void> {
     await projection.stop();
     await log.close();
   });
+}
+
+/**
+ * `--remove-pods`: the local cluster is being torn down, not the agent restarted, so nothing may keep
+ * running: every sandbox of the hosted nodes goes (processes, network namespaces, volumes). The log
+ * is not touched; a later agent finds the pods' containers gone and restarts them per their policy.
+ */
+async function removeAllPods(runtime: ContainerRuntime, config: AgentConfig, logger: Logger): Promise<void> {
+  const sandboxes = await runtime.listSandboxes(new Set(config.nodes.map((node) => node.name)));
+  for (const sandbox of sandboxes) await runtime.removeOrphanSandbox(sandbox);
+  logger.info('removed every pod sandbox of the hosted nodes', { removed: sandboxes.length, runtime: runtime.mode });
 }
 
 /** The runtime the configuration asks for; `close` stops its background work (containers keep running). */

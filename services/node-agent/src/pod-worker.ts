@@ -415,7 +415,8 @@ export class PodWorker {
         }),
     );
     for (const slot of slots.filter((s) => s.kind === 'sidecar').reverse()) {
-      await this.stopContainer(slot, Math.max(0, deadline - this.deps.scheduler.now()));
+      // What is left of the pod's grace (stopContainer still leaves 2 s); 0 only when forced.
+      await this.stopContainer(slot, graceMs === 0 ? 0 : Math.max(1, deadline - this.deps.scheduler.now()));
       await slot.loop;
     }
     if (this.halted) return;

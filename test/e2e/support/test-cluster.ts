@@ -81,6 +81,13 @@ export class Api {
     return (await this.request<{ items: EventJson[] }>('GET', `/api/v1/namespaces/${namespace}/events${selector}`)).body.items;
   }
 
+  /** `GET .../pods/{name}/log` as text (status and body, whatever the status). */
+  async logs(name: string, query: Record<string, string> = {}, namespace = 'default'): Promise<{ status: number; body: string }> {
+    const search = new URLSearchParams(query).toString();
+    const response = await fetch(`${this.baseUrl}/api/v1/namespaces/${namespace}/pods/${name}/log${search ? `?${search}` : ''}`);
+    return { status: response.status, body: await response.text() };
+  }
+
   /** Waits until the pod satisfies `check`; the error names the pod's last state. */
   async waitForPod(name: string, check: (pod: PodJson) => boolean, timeoutMs = 30_000): Promise<PodJson> {
     let last: PodJson | undefined;
@@ -100,7 +107,15 @@ export interface ContainerStatusJson {
   name: string;
   ready: boolean;
   restartCount: number;
-  state?: { running?: { startedAt?: string }; terminated?: { exitCode: number; reason?: string; startedAt?: string; finishedAt?: string }; waiting?: { reason?: string } };
+  started?: boolean;
+  state?: ContainerStateJson;
+  lastState?: ContainerStateJson;
+}
+
+export interface ContainerStateJson {
+  running?: { startedAt?: string };
+  terminated?: { exitCode: number; reason?: string; message?: string; startedAt?: string; finishedAt?: string };
+  waiting?: { reason?: string; message?: string };
 }
 
 export interface PodJson {
