@@ -198,6 +198,28 @@ describe('real pods on the process runtime', () => {
     await deletePod('init-fails');
   });
 
+  it('says why a container without a command, or with a program the node lacks, cannot run', async () => {
+    const pod = podManifest('no-program', {
+      terminationGracePeriodSeconds: 1,
+      containers: [
+        { name: 'image-only', image: 'nginx:1.27' },
+        { name: 'missing', image: 'x', command: ['flotilla-no-such-program', '--serve'] },
+      ],
+    });
+    expect((await t.api.createPod(pod)).status).toBe(201);
+    const seen = await t.api.waitForPod('no-program', (p) => {
+      const [imageOnly, missing] = ['image-only', 'missing'].map((n) => p.status?.containerStatuses?.find((s) => s.name === n));
+      return imageOnly?.state?.waiting?.reason === 'CreateContainerConfigError' && (missing?.lastState?.terminated ?? missing?.state?.terminated) !== undefined;
+    }, 30_000);
+    const statuses = seen.status!.containerStatuses!;
+    expect(statuses.find((s) => s.name === 'image-only')!.state!.waiting!.message).toContain('has no command');
+    const missing = statuses.find((s) => s.name === 'missing')!;
+    const ran = missing.lastState?.terminated ?? missing.state!.terminated!;
+    expect(ran).toMatchObject({ exitCode: 128, reason: 'StartError' });
+    expect(ran.message).toContain('exec: "flotilla-no-such-program": executable file not found in $PATH');
+    await deletePod('no-program');
+  });
+
   it('backs off a crashing container with doubling delays (CrashLoopBackOff)', async () => {
     const starts = join(hostDir, 'crash-starts');
     const pod = podManifest('crasher', {

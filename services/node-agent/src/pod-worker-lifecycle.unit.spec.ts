@@ -303,6 +303,21 @@ describe('pod worker: lifecycle hooks and graceful stops', () => {
     expect(t.runtime.calls.filter((c) => /stop|exit/i.test(c) && !c.endsWith(' done'))).toEqual(['t=0 preStop app timeout=3000', 't=3000 stop app grace=2000', 't=5000 exit app 137']);
   });
 
+  it('gives a sidecar its 2 s of SIGTERM even when an app container used the whole grace period', async () => {
+    const t = setup({ initContainers: [container('proxy', { sidecar: true })], containers: [container('stubborn')] }, (runtime) => {
+      runtime.behaviour = { stubborn: { stopMs: Number.POSITIVE_INFINITY }, proxy: { stopMs: 500 } };
+    });
+    await t.clock.advance(0);
+    t.deleteWith(3);
+    await t.clock.advance(10_000);
+    expect(t.runtime.calls.filter((c) => /stop|exit/i.test(c))).toEqual([
+      't=0 stop stubborn grace=3000',
+      't=3000 exit stubborn 137',
+      't=3000 stop proxy grace=2000',
+      't=3500 exit proxy 0',
+    ]);
+  });
+
   it('a pod deleted with no grace skips preStop', async () => {
     const t = setup({ containers: [withSpec('app', { lifecycle: { preStop: { exec: { command: ['drain'] } } } })] });
     await t.clock.advance(0);
