@@ -1,6 +1,6 @@
 import { v4 as uuidv4 } from 'uuid';
 import type { EventEnvelope, RecordedEvent } from '@flotilla/eventlog/core';
-import { nodeSubject, podSubject } from '@flotilla/eventlog/core';
+import { nodeSubject, podSubject, replicaSetSubject } from '@flotilla/eventlog/core';
 import { DOMAIN_EVENT_TYPES, SCHEMA_VERSIONS, type DomainEvent, type DomainEventType, type EventData } from './events.ts';
 import { upcast } from './upcasters.ts';
 
@@ -39,7 +39,15 @@ export function subjectFor(event: DomainEvent): string {
       return nodeSubject(event.data.node.metadata.name);
     case 'NodeUpdated':
     case 'NodeRemoved':
+    case 'NodeMarkedUnreachable':
+    case 'NodeEvictionTaintAdded':
+    case 'NodeMarkedReachable':
       return nodeSubject(event.data.name);
+    case 'ReplicaSetCreated':
+      return replicaSetSubject(event.data.replicaSet.metadata.namespace, event.data.replicaSet.metadata.name);
+    case 'ReplicaSetScaled':
+    case 'ReplicaSetDeleted':
+      return replicaSetSubject(event.data.namespace, event.data.name);
     case 'PodCreated':
       return podSubject(event.data.pod.metadata.namespace, event.data.pod.metadata.name);
     default:
@@ -59,6 +67,15 @@ export function msgIdFor(event: DomainEvent, discriminator?: string | number): s
     case 'NodeUpdated':
     case 'NodeRemoved':
       return `node:${event.data.name}:${event.type}${suffix}`;
+    case 'NodeMarkedUnreachable':
+    case 'NodeEvictionTaintAdded':
+      return `node:${event.data.name}:${event.type}:${event.data.leaseRenewTime ?? 'never'}${suffix}`;
+    case 'NodeMarkedReachable':
+      return `node:${event.data.name}:${event.type}:${event.data.leaseRenewTime}${suffix}`;
+    case 'ReplicaSetCreated':
+      return `${event.data.replicaSet.metadata.uid}:${event.type}${suffix}`;
+    case 'ReplicaSetScaled':
+      return `${event.data.uid}:${event.type}:${event.data.generation}${suffix}`;
     case 'PodCreated':
       return `${event.data.pod.metadata.uid}:${event.type}${suffix}`;
     case 'PodBound':

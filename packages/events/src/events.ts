@@ -1,4 +1,4 @@
-import type { Node, Pod, Taint } from '@flotilla/model';
+import type { Node, Pod, ReplicaSet, Taint } from '@flotilla/model';
 
 // The domain events. Past tense, one per fact. Every state in Flotilla is a fold of these.
 // Payload shapes are versioned by `schemaVersion` on the envelope; upcasters.ts lifts old ones.
@@ -258,6 +258,63 @@ export interface NodeUpdated {
 
 export interface NodeRemoved { type: 'NodeRemoved'; data: { name: string; reason?: string } }
 
+/**
+ * The node lifecycle controller found the node's lease older than the grace period: the fold sets
+ * `Ready=Unknown` (reason NodeStatusUnknown, "Kubelet stopped posting node status.") and adds the taint
+ * `node.kubernetes.io/unreachable:NoSchedule`, so the scheduler stops placing pods there.
+ * `leaseRenewTime` is the last renewal the controller saw (part of the message id: one fact per lapse).
+ */
+export interface NodeMarkedUnreachable {
+  type: 'NodeMarkedUnreachable';
+  data: { name: string; leaseRenewTime?: string; message: string };
+}
+
+/**
+ * The controller's eviction rate limiter let this unreachable node through: the fold adds
+ * `node.kubernetes.io/unreachable:NoExecute` with `timeAdded` = the event's time. Pods that do not
+ * tolerate it are evicted at once, the others after their `tolerationSeconds` from `timeAdded`.
+ */
+export interface NodeEvictionTaintAdded {
+  type: 'NodeEvictionTaintAdded';
+  data: { name: string; leaseRenewTime?: string };
+}
+
+/** The node's lease is renewed again: `Ready=True` and both unreachable taints removed (pending evictions are off). */
+export interface NodeMarkedReachable {
+  type: 'NodeMarkedReachable';
+  data: { name: string; leaseRenewTime: string };
+}
+
+/**
+ * The node lifecycle controller evicted a pod from an unreachable node (its toleration for the
+ * unreachable taint ran out, or it had none). The fold ends the pod `Failed` with this reason
+ * (`NodeLost`), adds the DisruptionTarget condition (DeletionByTaintManager), frees the node's
+ * resources and the pod IP, and from then on ignores status reports for it: the pod's node, when it
+ * comes back, stops it.
+ */
+export interface PodEvicted {
+  type: 'PodEvicted';
+  data: { namespace: string; name: string; uid: string; nodeName: string; reason: string; message: string };
+}
+
+/** The API accepted a ReplicaSet (identity, generation 1, defaults). */
+export interface ReplicaSetCreated { type: 'ReplicaSetCreated'; data: { replicaSet: ReplicaSet } }
+
+/** `spec.replicas` changed (scale subresource or an update). `generation` is the new generation. */
+export interface ReplicaSetScaled {
+  type: 'ReplicaSetScaled';
+  data: { namespace: string; name: string; uid: string; replicas: number; generation: number };
+}
+
+/**
+ * The ReplicaSet object is gone (background propagation, kubectl's default): the controller then
+ * deletes the pods it owned.
+ */
+export interface ReplicaSetDeleted {
+  type: 'ReplicaSetDeleted';
+  data: { namespace: string; name: string; uid: string };
+}
+
 export type DomainEvent =
   | PodCreated
   | PodDeletionRequested
@@ -276,7 +333,14 @@ export type DomainEvent =
   | PodSandboxRemoved
   | NodeRegistered
   | NodeUpdated
-  | NodeRemoved;
+  | NodeRemoved
+  | NodeMarkedUnreachable
+  | NodeEvictionTaintAdded
+  | NodeMarkedReachable
+  | PodEvicted
+  | ReplicaSetCreated
+  | ReplicaSetScaled
+  | ReplicaSetDeleted;
 
 export type DomainEventType = DomainEvent['type'];
 export type EventOfType<T extends DomainEventType> = Extract<DomainEvent, { type: T }>;
@@ -301,6 +365,13 @@ export const DOMAIN_EVENT_TYPES: readonly DomainEventType[] = [
   'NodeRegistered',
   'NodeUpdated',
   'NodeRemoved',
+  'NodeMarkedUnreachable',
+  'NodeEvictionTaintAdded',
+  'NodeMarkedReachable',
+  'PodEvicted',
+  'ReplicaSetCreated',
+  'ReplicaSetScaled',
+  'ReplicaSetDeleted',
 ];
 
 /** Current payload schema version per event type. */

@@ -27,6 +27,13 @@ export type {
   NodeRegistered,
   NodeUpdated,
   NodeRemoved,
+  NodeMarkedUnreachable,
+  NodeEvictionTaintAdded,
+  NodeMarkedReachable,
+  PodEvicted,
+  ReplicaSetCreated,
+  ReplicaSetScaled,
+  ReplicaSetDeleted,
 } from './events.ts';
 export { envelope, subjectFor, msgIdFor, toFlotillaRecord } from './envelope.ts';
 export type { FlotillaEvent, FlotillaRecord, EnvelopeMeta } from './envelope.ts';

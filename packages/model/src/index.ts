@@ -115,3 +115,11 @@ export type {
 } from './affinity.ts';
 export { BUILT_IN_PRIORITY_CLASSES, priorityClass } from './priority-classes.ts';
 export type { PriorityClass } from './priority-classes.ts';
+export {
+  PodTemplateSpecSchema,
+  ReplicaSetSpecSchema,
+  ReplicaSetStatusSchema,
+  ReplicaSetSchema,
+  ScaleSchema,
+} from './replica-set.ts';
+export type { PodTemplateSpec, ReplicaSetSpec, ReplicaSetStatus, ReplicaSetManifest, ReplicaSet } from './replica-set.ts';
