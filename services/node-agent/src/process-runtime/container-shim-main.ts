@@ -1,6 +1,9 @@
 import { runShim } from './container-shim.ts';
 
-// The shim's entry: `node --import tsx container-shim-main.ts <spec.json>` (see container-shim.ts).
+// The shim's entry (see container-shim.ts). The runtime bundles it (shim-bundle.ts) and runs
+// `node <stateDir>/shim/container-shim-<hash>.mjs <spec.json>`, or `node --import tsx
+// container-shim-main.ts <spec.json>` without a bundle. Import only node built-ins and small local
+// modules from here: every container pays for what the shim loads.
 
 const specPath = process.argv[2];
 if (specPath === undefined) {

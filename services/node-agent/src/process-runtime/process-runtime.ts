@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rmdir, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseQuantity, type Container, type LifecycleHandler, type Pod } from '@flotilla/model';
 import {
@@ -28,6 +28,7 @@ import { bridgeName, detectNetworkMode, hostVethName, PodNetwork, uidOfNetns, ty
 import { PodVolumes } from './pod-volumes.ts';
 import { execAttempt, httpGetAttempt, resolveTarget, sleepAction, tcpAttempt } from './probes.ts';
 import { readJson, SandboxStore, writeJsonAtomic, type ExitRecord, type SandboxRecord, type ShimSpec, type ShimState } from './sandbox-store.ts';
+import { ShimLauncher, type EsbuildApi, type ShimMode } from './shim-bundle.ts';
 
 // The process runtime: every container is a real process on this host, in its pod's network
 // namespace with the pod's volumes (pod-network.ts, pod-volumes.ts, container-launch.ts), run by a
@@ -45,8 +46,6 @@ import { readJson, SandboxStore, writeJsonAtomic, type ExitRecord, type SandboxR
 // - Only the newest and the previous instance of a container (and their logs) are kept.
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const REPO_ROOT = resolve(HERE, '../../../..');
-const SHIM_MAIN = join(HERE, 'container-shim-main.ts');
 
 const PACKAGE_VERSION = (JSON.parse(readFileSync(join(HERE, '../../package.json'), 'utf8')) as { version?: string }).version ?? '0.0.0';
 export const PROCESS_RUNTIME_VERSION = `process://${PACKAGE_VERSION}`;
@@ -76,6 +75,14 @@ export interface ProcessRuntimeOptions {
   shimStartTimeoutMs?: number;
   /** How often exits are looked for. Default 100 ms. */
   pollMs?: number;
+  /**
+   * How container shims run: 'bundled' (default) builds container-shim-main.ts once into plain
+   * JavaScript under stateDir and runs it with node, falling back to 'tsx' (node --import tsx on the
+   * source: heavier and slower to start) when the bundle cannot be built.
+   */
+  shim?: ShimMode;
+  /** Replaces esbuild for the shim bundle (tests). */
+  esbuild?: EsbuildApi;
   logger?: Logger;
   /** Replaces the network part (tests). */
   network?: PodNetwork;
@@ -104,6 +111,7 @@ export class ProcessRuntime implements ContainerRuntime {
   private readonly shimStartTimeoutMs: number;
   private readonly pollMs: number;
   private readonly logger: Logger | undefined;
+  private readonly shimLauncher: ShimLauncher;
   private readonly sandboxes = new Map<string, SandboxRecord>();
   private readonly podLocks = new Map<string, Promise<void>>();
   private readonly watchers = new Set<ExitWatcher>();
@@ -126,6 +134,17 @@ export class ProcessRuntime implements ContainerRuntime {
     this.shimStartTimeoutMs = options.shimStartTimeoutMs ?? 30_000;
     this.pollMs = options.pollMs ?? 100;
     this.nodeLabels = { [POD_NETWORK_LABEL]: this.networkMode };
+    this.shimLauncher = new ShimLauncher({
+      stateDir: options.stateDir,
+      mode: options.shim ?? 'bundled',
+      ...(options.logger ? { logger: options.logger } : {}),
+      ...(options.esbuild ? { esbuild: options.esbuild } : {}),
+    });
+  }
+
+  /** How new shims run: 'bundled', or 'tsx' when asked for or when the bundle could not be built. */
+  get shimMode(): ShimMode {
+    return this.shimLauncher.mode;
   }
 
   // ---- sandboxes ------------------------------------------------------------------------------
@@ -374,8 +393,9 @@ export class ProcessRuntime implements ContainerRuntime {
     const diagnostics = openSync(diagnosticsPath, 'a');
     try {
       // Detached: its own session, so that neither the agent's exit nor a signal to the agent's group reaches it.
-      const shim = spawn(process.execPath, ['--import', 'tsx', SHIM_MAIN, specPath], {
-        cwd: REPO_ROOT,
+      const { args, cwd } = this.shimLauncher.command(specPath);
+      const shim = spawn(process.execPath, args, {
+        cwd,
         detached: true,
         stdio: ['ignore', diagnostics, diagnostics],
         env: process.env,
