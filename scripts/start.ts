@@ -1,7 +1,7 @@
 // `npm start`: a local Flotilla cluster on this machine. nats-server (JetStream, store under the data
-// folder) or the server at NATS_URL, then the API, the scheduler and a node agent hosting
-// FLOTILLA_NODES nodes (simulated, or with FLOTILLA_RUNTIME=process running real processes), each a
-// separate process. Ctrl-C stops them all.
+// folder) or the server at NATS_URL, then the API, the scheduler, the controller (node lifecycle and
+// ReplicaSets) and a node agent hosting FLOTILLA_NODES nodes (simulated, or with
+// FLOTILLA_RUNTIME=process running real processes), each a separate process. Ctrl-C stops them all.
 import { resolve } from 'node:path';
 import { LocalCluster } from '@flotilla/launcher';
 import { NatsServerNotFoundError } from '@flotilla/testkit';
@@ -34,6 +34,7 @@ const cluster = new LocalCluster({
   runtime,
   ...(process.env.NATS_URL ? { natsUrl: process.env.NATS_URL } : {}),
   nodeAgentArgs: (process.env.FLOTILLA_NODE_AGENT_ARGS ?? '').split(' ').filter(Boolean),
+  controllerArgs: (process.env.FLOTILLA_CONTROLLER_ARGS ?? '').split(' ').filter(Boolean),
   ...(verbose ? { echo: process.stdout } : {}),
 });
 
@@ -67,6 +68,7 @@ Flotilla is running.
   nodes      ${nodes} ${runtime === 'process' ? 'nodes on the process runtime (real processes)' : 'simulated nodes'} in one node agent (FLOTILLA_NODES, FLOTILLA_RUNTIME)${
   runtime === 'process' ? `\n  pod state  ${dataDir}/node-agent   (sandboxes, container state and logs)` : ''
 }
+  controller node lifecycle and ReplicaSets: a node goes NotReady 50 s after its last lease renewal, its pods are evicted 300 s after that (FLOTILLA_CONTROLLER_ARGS)
   logs       ${dataDir}/logs/*.log   (FLOTILLA_VERBOSE=1 prints them here)
 
 Try, in another terminal:${cluster.apiUrl === 'http://127.0.0.1:7070' ? '' : `\n  export FLOTILLA_SERVER=${cluster.apiUrl}`}

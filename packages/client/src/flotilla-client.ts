@@ -1,8 +1,24 @@
-import type { NodeManifest, PodManifest } from '@flotilla/model';
+import type { NodeManifest, PodManifest, ReplicaSetManifest } from '@flotilla/model';
 import { ApiError, ApiStreamError, ApiTimeoutError, ApiUnreachableError, isKubeStatus, requestWasNotSent } from './errors.ts';
 import { readSse } from './sse.ts';
 import { parseWarningHeader } from './warnings.ts';
-import type { ApiResponse, EventList, Node, NodeList, Pod, PodList, PodScheduling, PodSchedulingPlan, WatchEvent, WatchEventType } from './types.ts';
+import type {
+  ApiResponse,
+  Eviction,
+  EventList,
+  KubeStatus,
+  Node,
+  NodeList,
+  Pod,
+  PodList,
+  PodScheduling,
+  PodSchedulingPlan,
+  ReplicaSet,
+  ReplicaSetList,
+  Scale,
+  WatchEvent,
+  WatchEventType,
+} from './types.ts';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:7070';
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -39,7 +55,24 @@ export interface EventListOptions {
 export interface RequestOptions {
   query?: Query;
   body?: unknown;
+  /** Content-Type of the body; application/json unless set (PATCH sends a merge patch). */
+  contentType?: string;
   signal?: AbortSignal;
+}
+
+/** Content-Type of a JSON merge patch (RFC 7386), what every PATCH here sends. */
+export const MERGE_PATCH = 'application/merge-patch+json';
+
+export interface ScaleOptions {
+  /** Precondition: refuse (409 Conflict) unless the ReplicaSet is still at this resourceVersion. */
+  resourceVersion?: string;
+}
+
+export interface EvictOptions {
+  /** Seconds the pod gets to stop; the pod's terminationGracePeriodSeconds when unset. */
+  gracePeriodSeconds?: number;
+  /** Precondition: evict only the pod with this uid (not a later one of the same name). */
+  uid?: string;
 }
 
 export interface WatchOptions {
@@ -210,6 +243,70 @@ export class FlotillaClient {
     }
   }
 
+  /**
+   * policy/v1 Eviction of a pod: a graceful delete that marks the pod DisruptionTarget
+   * (EvictionByEvictionAPI). Answers 201 with a Success Status.
+   */
+  evictPod(namespace: string, name: string, options: EvictOptions = {}): Promise<ApiResponse<KubeStatus>> {
+    const body: Eviction = { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace } };
+    if (options.gracePeriodSeconds !== undefined || options.uid !== undefined) {
+      body.deleteOptions = {
+        ...(options.gracePeriodSeconds !== undefined ? { gracePeriodSeconds: options.gracePeriodSeconds } : {}),
+        ...(options.uid !== undefined ? { preconditions: { uid: options.uid } } : {}),
+      };
+    }
+    return this.request<KubeStatus>('POST', `/api/v1/namespaces/${enc(namespace)}/pods/${enc(name)}/eviction`, { body });
+  }
+
+  // ---- replica sets (apps/v1) ----
+
+  /** The list (and watch) path of ReplicaSets in one namespace, or in all when `namespace` is undefined. */
+  static replicaSetsPath(namespace?: string): string {
+    return namespace === undefined ? '/apis/apps/v1/replicasets' : `/apis/apps/v1/namespaces/${enc(namespace)}/replicasets`;
+  }
+
+  createReplicaSet(namespace: string, manifest: ReplicaSetManifest | Record<string, unknown>): Promise<ApiResponse<ReplicaSet>> {
+    return this.request<ReplicaSet>('POST', FlotillaClient.replicaSetsPath(namespace), { body: manifest });
+  }
+
+  getReplicaSet(namespace: string, name: string): Promise<ApiResponse<ReplicaSet>> {
+    return this.request<ReplicaSet>('GET', `${FlotillaClient.replicaSetsPath(namespace)}/${enc(name)}`);
+  }
+
+  listReplicaSets(namespace?: string, options: ListOptions = {}): Promise<ApiResponse<ReplicaSetList>> {
+    return this.request<ReplicaSetList>('GET', FlotillaClient.replicaSetsPath(namespace), { query: { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector } });
+  }
+
+  /** Deletes the ReplicaSet at once; the controller then deletes its pods (background propagation). */
+  deleteReplicaSet(namespace: string, name: string): Promise<ApiResponse<KubeStatus>> {
+    return this.request<KubeStatus>('DELETE', `${FlotillaClient.replicaSetsPath(namespace)}/${enc(name)}`);
+  }
+
+  getScale(namespace: string, name: string): Promise<ApiResponse<Scale>> {
+    return this.request<Scale>('GET', `${FlotillaClient.replicaSetsPath(namespace)}/${enc(name)}/scale`);
+  }
+
+  /** Sets spec.replicas through the /scale subresource. */
+  scaleReplicaSet(namespace: string, name: string, replicas: number, options: ScaleOptions = {}): Promise<ApiResponse<Scale>> {
+    const scale = {
+      apiVersion: 'autoscaling/v1',
+      kind: 'Scale',
+      metadata: { name, namespace, ...(options.resourceVersion !== undefined ? { resourceVersion: options.resourceVersion } : {}) },
+      spec: { replicas },
+    };
+    return this.request<Scale>('PUT', `${FlotillaClient.replicaSetsPath(namespace)}/${enc(name)}/scale`, { body: scale });
+  }
+
+  /** A merge patch of the ReplicaSet (only spec.replicas may change). */
+  patchReplicaSet(namespace: string, name: string, patch: Record<string, unknown>): Promise<ApiResponse<ReplicaSet>> {
+    return this.request<ReplicaSet>('PATCH', `${FlotillaClient.replicaSetsPath(namespace)}/${enc(name)}`, { body: patch, contentType: MERGE_PATCH });
+  }
+
+  /** Watches ReplicaSets (see watch()); `query` may carry labelSelector / fieldSelector. */
+  watchReplicaSets(namespace?: string, options: WatchOptions = {}): AsyncGenerator<WatchEvent<ReplicaSet>, void, undefined> {
+    return this.watch<ReplicaSet>(FlotillaClient.replicaSetsPath(namespace), options);
+  }
+
   // ---- nodes ----
 
   listNodes(options: ListOptions = {}): Promise<ApiResponse<NodeList>> {
@@ -226,6 +323,21 @@ export class FlotillaClient {
 
   deleteNode(name: string): Promise<ApiResponse<Node>> {
     return this.request<Node>('DELETE', `/api/v1/nodes/${enc(name)}`);
+  }
+
+  /** A merge patch of a node (only spec.unschedulable may change). */
+  patchNode(name: string, patch: Record<string, unknown>): Promise<ApiResponse<Node>> {
+    return this.request<Node>('PATCH', `/api/v1/nodes/${enc(name)}`, { body: patch, contentType: MERGE_PATCH });
+  }
+
+  /** Marks the node unschedulable (`kubectl cordon`): running pods stay, new ones go elsewhere. */
+  cordonNode(name: string): Promise<ApiResponse<Node>> {
+    return this.patchNode(name, { spec: { unschedulable: true } });
+  }
+
+  /** Makes the node schedulable again (`kubectl uncordon`). */
+  uncordonNode(name: string): Promise<ApiResponse<Node>> {
+    return this.patchNode(name, { spec: { unschedulable: null } });
   }
 
   // ---- events ----
@@ -264,7 +376,7 @@ export class FlotillaClient {
       const headers: Record<string, string> = { accept: 'application/json', 'user-agent': this.userAgent };
       let body: string | undefined;
       if (options.body !== undefined) {
-        headers['content-type'] = 'application/json';
+        headers['content-type'] = options.contentType ?? 'application/json';
         body = JSON.stringify(options.body);
       }
       let response: Response;

@@ -1,4 +1,5 @@
-export { FlotillaClient, resolveServer, DEFAULT_SERVER, DEFAULT_TIMEOUT_MS } from './flotilla-client.ts';
+export { FlotillaClient, resolveServer, DEFAULT_SERVER, DEFAULT_TIMEOUT_MS, MERGE_PATCH } from './flotilla-client.ts';
+export { formatLabelSelector } from './label-selector.ts';
 export type {
   FlotillaClientOptions,
   HttpMethod,
@@ -9,6 +10,8 @@ export type {
   RequestOptions,
   WatchOptions,
   LogOptions,
+  ScaleOptions,
+  EvictOptions,
 } from './flotilla-client.ts';
 export { ApiError, ApiStreamError, ApiUnreachableError, ApiTimeoutError, isKubeStatus, describeCause } from './errors.ts';
 export { parseWarningHeader } from './warnings.ts';
@@ -29,6 +32,11 @@ export type {
   PodManifest,
   PodScheduling,
   PodSchedulingPlan,
+  ReplicaSet,
+  ReplicaSetList,
+  ReplicaSetManifest,
+  Scale,
+  Eviction,
   NodeVerdict,
   PluginScore,
   SchedulingRecord,

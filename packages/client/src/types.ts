@@ -1,8 +1,8 @@
-import type { Node, NodeManifest, Pod, PodManifest } from '@flotilla/model';
+import type { Node, NodeManifest, Pod, PodManifest, ReplicaSet, ReplicaSetManifest } from '@flotilla/model';
 import type { KubeEvent, SchedulingRecord } from '@flotilla/state';
 import type { NodeVerdict, PluginScore, SchedulingSummary } from '@flotilla/events';
 
-export type { KubeEvent, Node, NodeManifest, NodeVerdict, Pod, PodManifest, PluginScore, SchedulingRecord, SchedulingSummary };
+export type { KubeEvent, Node, NodeManifest, NodeVerdict, Pod, PodManifest, PluginScore, ReplicaSet, ReplicaSetManifest, SchedulingRecord, SchedulingSummary };
 
 /** `GET /api/v1/namespaces/{ns}/pods/{name}/scheduling`: the pod's scheduling record from the fold. */
 export interface PodScheduling {
@@ -44,6 +44,30 @@ export interface ObjectList<Kind extends string, T> {
 }
 
 export type PodList = ObjectList<'PodList', Pod>;
+export interface ReplicaSetList {
+  apiVersion: 'apps/v1';
+  kind: 'ReplicaSetList';
+  metadata: ListMeta;
+  items: ReplicaSet[];
+}
+
+/** autoscaling/v1 Scale: the `/scale` subresource of a ReplicaSet. */
+export interface Scale {
+  apiVersion: 'autoscaling/v1';
+  kind: 'Scale';
+  metadata: { name: string; namespace: string; uid: string; resourceVersion: string; creationTimestamp: string };
+  spec: { replicas: number };
+  /** `selector` is the ReplicaSet's selector in string form (`app=web,tier in (a,b)`). */
+  status: { replicas: number; selector: string };
+}
+
+/** policy/v1 Eviction: what `POST .../pods/{name}/eviction` takes. */
+export interface Eviction {
+  apiVersion: 'policy/v1';
+  kind: 'Eviction';
+  metadata: { name: string; namespace?: string };
+  deleteOptions?: { gracePeriodSeconds?: number; preconditions?: { uid?: string } };
+}
 export type NodeList = ObjectList<'NodeList', Node>;
 export type EventList = ObjectList<'EventList', KubeEvent>;
 

@@ -20,13 +20,18 @@ export interface LocalClusterOptions {
   /** Extra flags for that node agent (capacity, timings, labels); they win over the ones above. */
   nodeAgentArgs?: string[];
   schedulerArgs?: string[];
+  /** Flags for the controller service (node lifecycle and ReplicaSet controllers): grace period, eviction rate, ... */
+  controllerArgs?: string[];
   env?: Record<string, string>;
   echo?: NodeJS.WritableStream;
   /** How long to wait for the API to be ready. */
   readyTimeoutMs?: number;
 }
 
-/** nats-server plus the API, the scheduler and a node agent, each its own process. */
+/**
+ * nats-server plus the API, the scheduler, the controller and a node agent, each its own process
+ * (ids 'api', 'scheduler', 'controller', 'node-agent': tests stop, kill and restart them by id).
+ */
 export class LocalCluster {
   readonly services = new Map<string, ServiceProcess>();
   nats: RunningNatsServer | undefined;
@@ -48,6 +53,7 @@ export class LocalCluster {
     this.add('api', 'api', ['--port', String(this.options.apiPort), '--host', this.options.apiHost ?? '127.0.0.1']);
     await this.waitForApi();
     this.add('scheduler', 'scheduler', this.options.schedulerArgs ?? []);
+    this.add('controller', 'controller', this.options.controllerArgs ?? []);
     if (this.options.nodes > 0) this.add('node-agent', 'node-agent', this.nodeAgentArgs());
   }
 

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
-export type ServiceName = 'api' | 'scheduler' | 'node-agent';
+export type ServiceName = 'api' | 'scheduler' | 'controller' | 'node-agent';
 
 export interface ServiceSpec {
   /** Label used in logs and file names, e.g. 'node-agent-b'. */

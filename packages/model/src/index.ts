@@ -70,17 +70,23 @@ export {
   nodeAllocatable,
 } from './resources.ts';
 export type { Resources } from './resources.ts';
-export { validatePod, validateNode, formatFieldError, formatPath, unusedFieldWarnings } from './validation.ts';
+export { validatePod, validateNode, validateReplicaSet, formatFieldError, formatPath, unusedFieldWarnings } from './validation.ts';
 export type { FieldError, ValidationResult } from './validation.ts';
 export {
   DEFAULT_NAMESPACE,
   DEFAULT_SCHEDULER_NAME,
   DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS,
   PROBE_DEFAULTS,
+  DEFAULT_REPLICAS,
+  DEFAULT_TOLERATION_SECONDS,
+  TAINT_NODE_UNREACHABLE,
+  TAINT_NODE_NOT_READY,
   podForCreate,
   nodeForRegister,
+  replicaSetForCreate,
+  withDefaultTolerations,
 } from './defaults.ts';
-export type { ServerFields } from './defaults.ts';
+export type { ServerFields, DefaultTolerationOptions } from './defaults.ts';
 export { parseLabelSelector, matchesLabelSelector, requirementMatches, LabelSelectorError } from './label-selector.ts';
 export type { LabelRequirement } from './label-selector.ts';
 export {

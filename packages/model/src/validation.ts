@@ -1,8 +1,10 @@
 import { z } from 'zod';
+import { LabelSelectorSchema, matchesSelector } from './affinity.ts';
 import { knownUnused } from './meta.ts';
 import { dns1123LabelErrors, dns1123SubdomainErrors, labelValueErrors, qualifiedNameErrors } from './names.ts';
 import { NodeSchema, type NodeManifest } from './node.ts';
 import { PodSchema, type PodManifest } from './pod.ts';
+import { ReplicaSetSchema, type ReplicaSetManifest } from './replica-set.ts';
 import { isValidQuantity, parseQuantity } from './quantity.ts';
 import { BUILT_IN_PRIORITY_CLASSES, priorityClass } from './priority-classes.ts';
 
@@ -37,14 +39,27 @@ export function validateNode(input: unknown): ValidationResult<NodeManifest> {
   return validateWith(NodeSchema, input, nodeSemanticErrors);
 }
 
+/**
+ * An apps/v1 ReplicaSet, as Kubernetes validates one (ValidateReplicaSetSpec): replicas and
+ * minReadySeconds not negative, a non-empty selector that the template's labels match, and the
+ * template a valid pod (errors at `spec.template.spec...`) that restarts Always.
+ */
+export function validateReplicaSet(input: unknown): ValidationResult<ReplicaSetManifest> {
+  return validateWith(ReplicaSetSchema, input, replicaSetSemanticErrors, (error) =>
+    // Reported in Kubernetes' words by the semantic check instead.
+    !(error.path === 'spec.selector' && error.message === 'required value'),
+  );
+}
+
 function validateWith<T>(
   schema: z.ZodType<T>,
   input: unknown,
   semantic: (raw: Record<string, unknown>) => FieldError[],
+  keepSchemaError: (error: FieldError) => boolean = () => true,
 ): ValidationResult<T> {
   const warnings = unusedFieldWarnings(schema, input);
   const parsed = schema.safeParse(input, { reportInput: true });
-  const errors: FieldError[] = parsed.success ? [] : parsed.error.issues.flatMap(issueToFieldErrors);
+  const errors: FieldError[] = parsed.success ? [] : parsed.error.issues.flatMap(issueToFieldErrors).filter(keepSchemaError);
   // Semantic checks walk the raw input defensively, so a manifest with type errors still hears
   // about its bad names and quantities in the same answer.
   if (isRecord(input)) errors.push(...semantic(input));
@@ -127,7 +142,7 @@ function records(value: unknown): Array<[number, Record<string, unknown>]> {
 function metadataErrors(metadata: unknown, nameRule: (name: string) => string[]): FieldError[] {
   if (!isRecord(metadata)) return [];
   const errors: FieldError[] = [];
-  const { name, generateName, namespace, labels, annotations } = metadata;
+  const { name, generateName, namespace } = metadata;
   if (name === undefined && generateName === undefined) {
     errors.push({ path: 'metadata.name', message: 'name or generateName is required' });
   }
@@ -139,19 +154,27 @@ function metadataErrors(metadata: unknown, nameRule: (name: string) => string[])
       errors.push({ path: 'metadata.namespace', message: `invalid value ${JSON.stringify(namespace)}: ${problem}` });
     }
   }
+  errors.push(...labelAndAnnotationErrors(metadata, 'metadata'));
+  return errors;
+}
+
+/** Label keys and values, annotation keys, of an object's metadata or a template's. */
+function labelAndAnnotationErrors(metadata: Record<string, unknown>, path: string): FieldError[] {
+  const errors: FieldError[] = [];
+  const { labels, annotations } = metadata;
   if (isRecord(labels)) {
     for (const [key, value] of Object.entries(labels)) {
-      for (const problem of qualifiedNameErrors(key)) errors.push({ path: `metadata.labels`, message: `invalid key ${JSON.stringify(key)}: ${problem}` });
+      for (const problem of qualifiedNameErrors(key)) errors.push({ path: `${path}.labels`, message: `invalid key ${JSON.stringify(key)}: ${problem}` });
       if (typeof value === 'string') {
         for (const problem of labelValueErrors(value)) {
-          errors.push({ path: `metadata.labels.${key}`, message: `invalid value ${JSON.stringify(value)}: ${problem}` });
+          errors.push({ path: `${path}.labels.${key}`, message: `invalid value ${JSON.stringify(value)}: ${problem}` });
         }
       }
     }
   }
   if (isRecord(annotations)) {
     for (const key of Object.keys(annotations)) {
-      for (const problem of qualifiedNameErrors(key)) errors.push({ path: `metadata.annotations`, message: `invalid key ${JSON.stringify(key)}: ${problem}` });
+      for (const problem of qualifiedNameErrors(key)) errors.push({ path: `${path}.annotations`, message: `invalid key ${JSON.stringify(key)}: ${problem}` });
     }
   }
   return errors;
@@ -551,6 +574,57 @@ function nodeSemanticErrors(node: Record<string, unknown>): FieldError[] {
         for (const problem of qualifiedNameErrors(taint.key)) errors.push({ path: `spec.taints[${index}].key`, message: `invalid value ${JSON.stringify(taint.key)}: ${problem}` });
       }
     }
+  }
+  return errors;
+}
+
+/** Kubernetes' field.Invalid detail: `Invalid value: <value>: <why>` (the value as JSON). */
+function invalid(value: unknown, why: string): string {
+  return `Invalid value: ${JSON.stringify(value)}: ${why}`;
+}
+
+function replicaSetSemanticErrors(replicaSet: Record<string, unknown>): FieldError[] {
+  const errors = metadataErrors(replicaSet.metadata, dns1123SubdomainErrors);
+  const spec = replicaSet.spec;
+  if (!isRecord(spec)) return errors;
+  for (const field of ['replicas', 'minReadySeconds'] as const) {
+    const value = spec[field];
+    if (typeof value === 'number' && value < 0) errors.push({ path: `spec.${field}`, message: invalid(value, 'must be greater than or equal to 0') });
+  }
+
+  const template = isRecord(spec.template) ? spec.template : undefined;
+  const templateMetadata = template && isRecord(template.metadata) ? template.metadata : undefined;
+  const selector = spec.selector;
+  if (selector === undefined || selector === null) {
+    errors.push({ path: 'spec.selector', message: 'Required value' });
+  } else if (isRecord(selector)) {
+    errors.push(...labelSelectorErrors(selector, 'spec.selector'));
+    const parsed = LabelSelectorSchema.safeParse(selector);
+    if (parsed.success) {
+      const terms = Object.keys(parsed.data.matchLabels ?? {}).length + (parsed.data.matchExpressions ?? []).length;
+      if (terms === 0) {
+        errors.push({ path: 'spec.selector', message: invalid(selector, 'empty selector is invalid for deployment') });
+      } else if (template) {
+        const labels = templateMetadata && isRecord(templateMetadata.labels) ? (templateMetadata.labels as Record<string, string>) : {};
+        if (!matchesSelector(parsed.data, labels)) {
+          errors.push({ path: 'spec.template.metadata.labels', message: invalid(labels, '`selector` does not match template `labels`') });
+        }
+      }
+    }
+  }
+
+  if (!template) return errors;
+  if (templateMetadata) errors.push(...labelAndAnnotationErrors(templateMetadata, 'spec.template.metadata'));
+  const podSpec = template.spec;
+  if (!isRecord(podSpec)) return errors;
+  // The template is validated as a pod's spec is; its paths are `spec.template.spec...`.
+  for (const error of podSemanticErrors({ spec: podSpec })) errors.push({ ...error, path: `spec.template.${error.path}` });
+  const restartPolicy = podSpec.restartPolicy;
+  if (restartPolicy === 'OnFailure' || restartPolicy === 'Never') {
+    errors.push({ path: 'spec.template.spec.restartPolicy', message: `Unsupported value: ${JSON.stringify(restartPolicy)}: supported values: "Always"` });
+  }
+  if (podSpec.activeDeadlineSeconds !== undefined && podSpec.activeDeadlineSeconds !== null) {
+    errors.push({ path: 'spec.template.spec.activeDeadlineSeconds', message: invalid(podSpec.activeDeadlineSeconds, 'activeDeadlineSeconds in ReplicaSet is not Supported') });
   }
   return errors;
 }

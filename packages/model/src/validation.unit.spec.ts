@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatFieldError, validateNode, validatePod } from './validation.ts';
+import { formatFieldError, validateNode, validatePod, validateReplicaSet } from './validation.ts';
 
 const goodPod = () => ({
   apiVersion: 'v1',
@@ -294,5 +294,71 @@ describe('scheduling fields', () => {
   ])('rejects %j', (specPatch, expected) => {
     const errors = messages({ ...base(), spec: { ...base().spec, ...specPatch } });
     expect(errors.some((e) => e.startsWith(expected)), `${JSON.stringify(errors)} should contain ${expected}`).toBe(true);
+  });
+});
+
+const goodReplicaSet = () => ({
+  apiVersion: 'apps/v1',
+  kind: 'ReplicaSet',
+  metadata: { name: 'web', labels: { app: 'web' } },
+  spec: {
+    replicas: 3,
+    selector: { matchLabels: { app: 'web' }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['front', 'edge'] }] },
+    template: {
+      metadata: { labels: { app: 'web', tier: 'front' } },
+      spec: { containers: [{ name: 'server', image: 'nginx', ports: [{ containerPort: 80 }] }] },
+    },
+  },
+});
+
+function replicaSetMessages(input: unknown): string[] {
+  const result = validateReplicaSet(input);
+  return result.ok ? [] : result.errors.map(formatFieldError);
+}
+
+describe('validateReplicaSet', () => {
+  it('accepts a ReplicaSet whose selector matches its template', () => {
+    const result = validateReplicaSet(goodReplicaSet());
+    expect(result.ok ? [] : result.errors).toEqual([]);
+    if (result.ok) expect(result.value.spec.template.spec.containers[0]?.name).toBe('server');
+  });
+
+  it('accepts what `get rs -o yaml` prints (status ignored)', () => {
+    const rs = { ...goodReplicaSet(), status: { replicas: 3, readyReplicas: 2, observedGeneration: 1 } };
+    expect(validateReplicaSet(rs).ok).toBe(true);
+  });
+
+  it.each<[string, (rs: ReturnType<typeof goodReplicaSet>) => unknown, string]>([
+    ['a template the selector does not match', (rs) => ({ ...rs, spec: { ...rs.spec, template: { ...rs.spec.template, metadata: { labels: { app: 'api', tier: 'front' } } } } }), 'spec.template.metadata.labels: Invalid value: {"app":"api","tier":"front"}: `selector` does not match template `labels`'],
+    ['a template without labels', (rs) => ({ ...rs, spec: { ...rs.spec, template: { spec: rs.spec.template.spec } } }), 'spec.template.metadata.labels: Invalid value: {}: `selector` does not match template `labels`'],
+    ['no selector', (rs) => ({ ...rs, spec: { ...rs.spec, selector: undefined } }), 'spec.selector: Required value'],
+    ['an empty selector', (rs) => ({ ...rs, spec: { ...rs.spec, selector: {} } }), 'spec.selector: Invalid value: {}: empty selector is invalid for deployment'],
+    ['negative replicas', (rs) => ({ ...rs, spec: { ...rs.spec, replicas: -1 } }), 'spec.replicas: Invalid value: -1: must be greater than or equal to 0'],
+    ['negative minReadySeconds', (rs) => ({ ...rs, spec: { ...rs.spec, minReadySeconds: -5 } }), 'spec.minReadySeconds: Invalid value: -5: must be greater than or equal to 0'],
+    ['restartPolicy Never', (rs) => ({ ...rs, spec: { ...rs.spec, template: { ...rs.spec.template, spec: { ...rs.spec.template.spec, restartPolicy: 'Never' } } } }), 'spec.template.spec.restartPolicy: Unsupported value: "Never": supported values: "Always"'],
+    ['restartPolicy OnFailure', (rs) => ({ ...rs, spec: { ...rs.spec, template: { ...rs.spec.template, spec: { ...rs.spec.template.spec, restartPolicy: 'OnFailure' } } } }), 'spec.template.spec.restartPolicy: Unsupported value: "OnFailure": supported values: "Always"'],
+    ['a bad name', (rs) => ({ ...rs, metadata: { name: 'Web_1' } }), 'metadata.name: invalid value "Web_1": a lowercase RFC 1123 subdomain'],
+    ['a bad container name in the template', (rs) => ({ ...rs, spec: { ...rs.spec, template: { ...rs.spec.template, spec: { containers: [{ name: 'my.server', image: 'x' }] } } } }), 'spec.template.spec.containers[0].name: invalid value "my.server": a lowercase RFC 1123 label'],
+    ['an unknown field in the template', (rs) => ({ ...rs, spec: { ...rs.spec, template: { ...rs.spec.template, spec: { containers: [{ name: 'c', imagee: 'x' }] } } } }), 'spec.template.spec.containers[0].imagee: unknown field'],
+    ['a bad quantity in the template', (rs) => ({ ...rs, spec: { ...rs.spec, template: { ...rs.spec.template, spec: { containers: [{ name: 'c', resources: { requests: { cpu: '1.5.5' } } }] } } } }), 'spec.template.spec.containers[0].resources.requests.cpu: invalid quantity "1.5.5"'],
+    ['a bad template label', (rs) => ({ ...rs, spec: { ...rs.spec, selector: { matchLabels: { app: 'web' } }, template: { ...rs.spec.template, metadata: { labels: { app: 'web', bad: 'no spaces' } } } } }), 'spec.template.metadata.labels.bad: invalid value "no spaces"'],
+    ['a selector expression without values', (rs) => ({ ...rs, spec: { ...rs.spec, selector: { matchExpressions: [{ key: 'app', operator: 'In' }] } } }), 'spec.selector.matchExpressions[0].values: required value'],
+    ['the wrong apiVersion', (rs) => ({ ...rs, apiVersion: 'v1' }), 'apiVersion: unsupported value "v1": supported values: "apps/v1"'],
+  ])('rejects %s', (_what, patch, expected) => {
+    const errors = replicaSetMessages(patch(goodReplicaSet()));
+    expect(errors.some((e) => e.startsWith(expected)), `${JSON.stringify(errors)} should contain ${expected}`).toBe(true);
+  });
+
+  it('lists every problem in one answer, each once', () => {
+    const rs = goodReplicaSet();
+    const errors = replicaSetMessages({
+      ...rs,
+      spec: { ...rs.spec, replicas: -2, selector: undefined, template: { spec: { ...rs.spec.template.spec, restartPolicy: 'Never' } } },
+    });
+    expect(errors).toEqual([
+      'spec.replicas: Invalid value: -2: must be greater than or equal to 0',
+      'spec.selector: Required value',
+      'spec.template.spec.restartPolicy: Unsupported value: "Never": supported values: "Always"',
+    ]);
   });
 });

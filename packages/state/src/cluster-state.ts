@@ -1,4 +1,4 @@
-import type { Node, Pod, Resources } from '@flotilla/model';
+import type { Node, Pod, ReplicaSet, Resources } from '@flotilla/model';
 import type { NodeVerdict, SchedulingSummary } from '@flotilla/events';
 import type { PodCidrAllocator } from './pod-cidr.ts';
 
@@ -59,8 +59,13 @@ export interface PodRecord {
   unschedulableMessage?: string;
   /** Set once deletion was requested. */
   deletion?: { seq: number; gracePeriodSeconds: number; requestedAt: string };
-  /** True once the pod holds no node resources any more (terminal phase, sandbox removed, or deleted). */
+  /** True once the pod holds no node resources any more (terminal phase, sandbox removed, evicted, or deleted). */
   released: boolean;
+  /**
+   * Set when the node lifecycle controller evicted the pod (PodEvicted): it is Failed, holds nothing on
+   * its node, and status reports from that node no longer count for it.
+   */
+  evicted?: { reason: string; message: string; at: string };
 }
 
 export interface NodeRecord {
@@ -76,6 +81,25 @@ export interface NodeRecord {
   hostPorts: Set<string>;
   /** Pod IPs in use on this node -> pod key. */
   podIPs: Map<string, string>;
+  /**
+   * Set while the node lifecycle controller holds the node unreachable (its lease lapsed): since when,
+   * the last lease renewal it saw, and when the NoExecute taint went on (evictions count from there).
+   * `message` is the Ready condition's message.
+   */
+  unreachable?: { since: string; leaseRenewTime?: string; evictionTaintAddedAt?: string; message?: string };
+}
+
+export interface ReplicaSetRecord {
+  /** `${namespace}/${name}` */
+  key: string;
+  /**
+   * The object with its status derived by the fold: replicas, fullyLabeledReplicas, readyReplicas,
+   * availableReplicas, observedGeneration. metadata.resourceVersion is String(resourceVersion).
+   */
+  replicaSet: ReplicaSet;
+  resourceVersion: number;
+  /** PodCreated events the fold accepted for this ReplicaSet: the controller names its next pods from ordinals podsCreated, podsCreated+1, ... */
+  podsCreated: number;
 }
 
 /** A Kubernetes core/v1 Event, derived from domain events (Scheduled, FailedScheduling, Started, Killing, ...). */
@@ -83,7 +107,7 @@ export interface KubeEvent {
   apiVersion: 'v1';
   kind: 'Event';
   metadata: { name: string; namespace: string; uid: string; resourceVersion: string; creationTimestamp: string };
-  involvedObject: { kind: 'Pod' | 'Node'; namespace?: string; name: string; uid: string; fieldPath?: string };
+  involvedObject: { kind: 'Pod' | 'Node' | 'ReplicaSet'; namespace?: string; name: string; uid: string; fieldPath?: string };
   reason: string;
   message: string;
   type: 'Normal' | 'Warning';
@@ -99,6 +123,7 @@ export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
 export type StateChange =
   | { kind: 'Pod'; type: ChangeType; key: string; object: Pod; previousNodeName?: string }
   | { kind: 'Node'; type: ChangeType; key: string; object: Node }
+  | { kind: 'ReplicaSet'; type: ChangeType; key: string; object: ReplicaSet }
   | { kind: 'Event'; type: ChangeType; key: string; object: KubeEvent };
 
 export interface ClusterState {
@@ -106,6 +131,13 @@ export interface ClusterState {
   seq: number;
   pods: Map<string, PodRecord>;
   nodes: Map<string, NodeRecord>;
+  replicaSets: Map<string, ReplicaSetRecord>;
+  /**
+   * PodCreated events for a ReplicaSet that the fold refused: the ReplicaSet is gone (or is another
+   * one now), it already has spec.replicas active pods, or the name or uid is taken. Two controllers
+   * racing, or a restarted one repeating itself, show up here rather than as surplus pods.
+   */
+  rejectedCreations: number;
   /** Kubernetes Events, oldest first, at most `options.maxEvents`. */
   events: KubeEvent[];
   options: FoldOptions;

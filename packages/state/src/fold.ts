@@ -1,15 +1,36 @@
-import { addResources, isSidecar, nodeAllocatable, subtractResources, DEFAULT_SCHEDULER_NAME, PODS } from '@flotilla/model';
-import type { Container, ContainerStatus, Node, Pod, PodSpec, PodStatus } from '@flotilla/model';
+import { addResources, isSidecar, nodeAllocatable, subtractResources, DEFAULT_SCHEDULER_NAME, PODS, TAINT_NODE_UNREACHABLE } from '@flotilla/model';
+import type { Container, ContainerStatus, Node, NodeCondition, Pod, PodCondition, PodSpec, PodStatus, ReplicaSet, Taint } from '@flotilla/model';
 import type { EventData, FlotillaRecord } from '@flotilla/events';
-import type { ChangeType, ClusterState, FoldOptions, KubeEvent, NodeRecord, PodRecord, SchedulingRecord, StateChange } from './cluster-state.ts';
+import type {
+  ChangeType,
+  ClusterState,
+  FoldOptions,
+  KubeEvent,
+  NodeRecord,
+  PodRecord,
+  ReplicaSetRecord,
+  SchedulingRecord,
+  StateChange,
+} from './cluster-state.ts';
 import { judgeBinding } from './binding.ts';
 import { kubeEvent, kubeEventKey } from './kube-events.ts';
 import type { KubeEventInput } from './kube-events.ts';
 import { podHostPorts, podQosClass, podRequest } from './pod-resources.ts';
-import { isPodPending, podIndex, reindexPod } from './pod-index.ts';
+import { controllerOf, isPodPending, podIndex, reindexPod } from './pod-index.ts';
 import { PodCidrAllocator } from './pod-cidr.ts';
 import type { PodIndex } from './pod-index.ts';
 import { conditionStatus, derivePodConditions, derivePodPhase, findCondition, isTerminalPhase, setCondition } from './pod-status.ts';
+import {
+  countPod,
+  owningReplicaSet,
+  replicaSetIndex,
+  replicaSetStatus,
+  sameStatus,
+  sweepAvailability,
+  trackReplicaSet,
+  untrackReplicaSet,
+} from './replica-set-status.ts';
+import type { ReplicaSetIndex } from './replica-set-status.ts';
 
 export const DEFAULT_MAX_EVENTS = 10_000;
 /** kubelet's default --max-pods, used when a node does not state its pod capacity. */
@@ -20,6 +41,8 @@ export function createClusterState(options: Partial<FoldOptions> = {}): ClusterS
     seq: 0,
     pods: new Map(),
     nodes: new Map(),
+    replicaSets: new Map(),
+    rejectedCreations: 0,
     events: [],
     options: { maxEvents: options.maxEvents ?? DEFAULT_MAX_EVENTS },
     podCidrs: new PodCidrAllocator(),
@@ -46,6 +69,8 @@ export function podKey(namespace: string, name: string): string {
 export function applyEvent(state: ClusterState, record: FlotillaRecord): StateChange[] {
   if (record.seq <= state.seq) return [];
   const fold = new Fold(state, record.seq, record.event.time);
+  // Time moved on: owned pods ready for minReadySeconds by now count as available.
+  fold.sweepAvailability();
   const event = record.event;
   switch (event.type) {
     case 'NodeRegistered':
@@ -102,12 +127,34 @@ export function applyEvent(state: ClusterState, record: FlotillaRecord): StateCh
     case 'PodDeleted':
       fold.podDeleted(event.data);
       break;
+    case 'NodeMarkedUnreachable':
+      fold.nodeMarkedUnreachable(event.data);
+      break;
+    case 'NodeEvictionTaintAdded':
+      fold.nodeEvictionTaintAdded(event.data);
+      break;
+    case 'NodeMarkedReachable':
+      fold.nodeMarkedReachable(event.data);
+      break;
+    case 'PodEvicted':
+      fold.podEvicted(event.data);
+      break;
+    case 'ReplicaSetCreated':
+      fold.replicaSetCreated(event.data);
+      break;
+    case 'ReplicaSetScaled':
+      fold.replicaSetScaled(event.data);
+      break;
+    case 'ReplicaSetDeleted':
+      fold.replicaSetDeleted(event.data);
+      break;
     default: {
       // A type this build does not know (written by a newer one): skip it, keep the position.
       const _unknown: never = event;
       break;
     }
   }
+  fold.flushReplicaSets();
   state.seq = record.seq;
   return fold.changes;
 }
@@ -145,6 +192,11 @@ interface ContainerTarget {
 class Fold {
   readonly changes: StateChange[] = [];
   private readonly index: PodIndex;
+  private readonly replicaSets: ReplicaSetIndex;
+  /** The event time in epoch ms (availability after minReadySeconds is measured against it). */
+  private readonly now: number;
+  /** ReplicaSets whose owned pods changed: their status is derived again once the event is applied. */
+  private readonly dirtyReplicaSets = new Set<string>();
   private kubeEvents = 0;
 
   constructor(
@@ -153,6 +205,8 @@ class Fold {
     private readonly time: string,
   ) {
     this.index = podIndex(state);
+    this.replicaSets = replicaSetIndex(state);
+    this.now = Date.parse(time);
   }
 
   // ---- nodes ----------------------------------------------------------------------------------
@@ -165,7 +219,9 @@ class Fold {
     const name = node.metadata.name;
     const existing = this.state.nodes.get(name);
     const podCIDR = this.podCidrFor(node, existing);
-    const object = this.versioned(podCIDR === undefined ? node : { ...node, spec: { ...node.spec, podCIDR, podCIDRs: [podCIDR] } });
+    const withCidr = podCIDR === undefined ? node : { ...node, spec: { ...node.spec, podCIDR, podCIDRs: [podCIDR] } };
+    // A node agent that registers again does not make the node reachable: a renewed lease does.
+    const object = this.versioned(existing?.unreachable ? unreachableNode(withCidr, existing.unreachable) : withCidr);
     if (existing) {
       // Re-registration (agent restart): new object and capacity; the pods bound here stay, and so
       // does their accounting, even if that now exceeds the new allocatable.
@@ -218,9 +274,81 @@ class Fold {
       ...(data.taints !== undefined ? { taints: data.taints } : {}),
       ...(data.unschedulable !== undefined ? { unschedulable: data.unschedulable } : {}),
     };
-    record.node = this.versioned({ ...node, metadata, spec });
-    record.resourceVersion = this.seq;
-    this.nodeChanged(record, 'MODIFIED');
+    const updated = { ...node, metadata, spec };
+    // The unreachable taints are the node lifecycle controller's: they stay while the node is unreachable.
+    this.updateNode(record, record.unreachable ? unreachableNode(updated, record.unreachable) : updated);
+  }
+
+  // ---- nodes: lifecycle (leases) ----------------------------------------------------------------
+
+  /**
+   * The node's lease lapsed: Ready=Unknown, the unreachable NoSchedule taint, and its pods marked not
+   * ready (the node lifecycle controller's MarkPodsNotReady). A node already unreachable stays as it is.
+   */
+  nodeMarkedUnreachable(data: EventData<'NodeMarkedUnreachable'>): void {
+    const record = this.state.nodes.get(data.name);
+    if (!record || record.unreachable) return;
+    record.unreachable = {
+      since: this.time,
+      ...(data.leaseRenewTime !== undefined ? { leaseRenewTime: data.leaseRenewTime } : {}),
+      message: data.message || NODE_STATUS_UNKNOWN_MESSAGE,
+    };
+    this.updateNode(record, unreachableNode(record.node, record.unreachable));
+    this.emit({
+      involvedObject: { kind: 'Node', name: data.name, uid: record.node.metadata.uid },
+      reason: 'NodeNotReady',
+      message: `Node ${data.name} status is now: NodeNotReady`,
+      type: 'Normal',
+      source: { component: NODE_CONTROLLER },
+    });
+    for (const key of [...(this.index.byNode.get(data.name) ?? [])]) {
+      const pod = this.state.pods.get(key);
+      if (!pod || conditionStatus(pod.pod.status?.conditions, 'Ready') !== 'True') continue;
+      this.commitStatus(pod, pod.pod.status ?? {});
+      this.emit({ involvedObject: podObject(pod.pod), reason: 'NodeNotReady', message: 'Node is not ready', type: 'Warning', source: { component: NODE_CONTROLLER } });
+    }
+  }
+
+  /**
+   * The eviction rate limiter let the unreachable node through: the NoExecute taint goes on, its
+   * timeAdded (this event's time) starting the pods' tolerationSeconds. Ignored for a node that is
+   * reachable (again), already has it, or was marked for another lapse of its lease.
+   */
+  nodeEvictionTaintAdded(data: EventData<'NodeEvictionTaintAdded'>): void {
+    const record = this.state.nodes.get(data.name);
+    const unreachable = record?.unreachable;
+    if (!record || !unreachable || unreachable.evictionTaintAddedAt !== undefined) return;
+    if (data.leaseRenewTime !== undefined && unreachable.leaseRenewTime !== undefined && data.leaseRenewTime !== unreachable.leaseRenewTime) return;
+    record.unreachable = { ...unreachable, evictionTaintAddedAt: this.time };
+    this.updateNode(record, unreachableNode(record.node, record.unreachable));
+  }
+
+  /**
+   * The lease is renewed again: Ready=True, both unreachable taints off (evictions not yet made are
+   * off too), and the node's pods' readiness as their containers say. Ignored for a node that is not
+   * unreachable, and for a renewal no newer than the one the lapse was judged on (a stale report).
+   */
+  nodeMarkedReachable(data: EventData<'NodeMarkedReachable'>): void {
+    const record = this.state.nodes.get(data.name);
+    const seen = record?.unreachable?.leaseRenewTime;
+    if (!record || !record.unreachable) return;
+    if (seen !== undefined && (data.leaseRenewTime === seen || Date.parse(data.leaseRenewTime) < Date.parse(seen))) return;
+    delete record.unreachable;
+    this.updateNode(record, reachableNode(record.node, this.time));
+    this.emit({
+      involvedObject: { kind: 'Node', name: data.name, uid: record.node.metadata.uid },
+      reason: 'NodeReady',
+      message: `Node ${data.name} status is now: NodeReady`,
+      type: 'Normal',
+      source: { component: NODE_CONTROLLER },
+    });
+    for (const key of [...(this.index.byNode.get(data.name) ?? [])]) {
+      const pod = this.state.pods.get(key);
+      if (!pod || pod.evicted !== undefined) continue;
+      const status = pod.pod.status ?? {};
+      const next = this.deriveStatus(pod, status);
+      if (conditionStatus(next.conditions, 'Ready') !== conditionStatus(status.conditions, 'Ready')) this.commitStatus(pod, status);
+    }
   }
 
   nodeRemoved(data: EventData<'NodeRemoved'>): void {
@@ -248,11 +376,22 @@ class Fold {
 
   // ---- pods: creation, scheduling ---------------------------------------------------------------
 
+  /**
+   * A new pod, unless its name or uid is taken (the API checks first; if two creates raced, the first
+   * in the log wins). A pod a ReplicaSet controls is the fold's to judge: it is created only if that
+   * ReplicaSet exists with that uid and has fewer active pods than spec.replicas, so that neither two
+   * controllers nor a restarted one can create more than asked.
+   */
   podCreated({ pod }: EventData<'PodCreated'>): void {
     const key = podKey(pod.metadata.namespace, pod.metadata.name);
-    // The API checks for a name clash first; if two creates raced, the first in the log wins.
-    if (this.state.pods.has(key)) return;
-    const derived = tryCount(() => ({ request: podRequest(pod.spec), qosClass: podQosClass(pod.spec) }));
+    const taken = this.state.pods.has(key) || this.index.byUid.has(pod.metadata.uid);
+    const forReplicaSet = controllerOf(pod)?.kind === 'ReplicaSet';
+    const owner = forReplicaSet ? owningReplicaSet(this.state, pod) : undefined;
+    const derived = taken ? undefined : tryCount(() => ({ request: podRequest(pod.spec), qosClass: podQosClass(pod.spec) }));
+    if (forReplicaSet && (!derived || !owner || this.activeReplicas(owner) >= owner.replicaSet.spec.replicas)) {
+      this.state.rejectedCreations += 1;
+      return;
+    }
     if (!derived) return;
     const record: PodRecord = {
       pod,
@@ -266,6 +405,20 @@ class Fold {
     };
     this.state.pods.set(key, record);
     this.commit(record, { ...pod, status: { phase: 'Pending', conditions: [], qosClass: derived.qosClass } }, 'ADDED');
+    if (owner) {
+      owner.podsCreated += 1;
+      this.emit({
+        involvedObject: replicaSetObject(owner.replicaSet),
+        reason: 'SuccessfulCreate',
+        message: `Created pod: ${pod.metadata.name}`,
+        type: 'Normal',
+        source: { component: REPLICASET_CONTROLLER },
+      });
+    }
+  }
+
+  private activeReplicas(owner: ReplicaSetRecord): number {
+    return this.replicaSets.tallies.get(owner.key)?.active ?? 0;
   }
 
   podBound(data: EventData<'PodBound'>): void {
@@ -544,6 +697,34 @@ class Fold {
     this.commitStatus(record, { ...status, conditions });
   }
 
+  /**
+   * The node lifecycle controller evicted the pod from its (unreachable) node: Failed with the event's
+   * reason (NodeLost) and message, the DisruptionTarget condition, the node's resources and the pod IP
+   * free again. From now on the fold ignores what that node reports about the pod (podOnNode); the
+   * node, when it comes back, stops it. Ignored unless the pod (this uid) is bound to that node and has
+   * not ended already.
+   */
+  podEvicted(data: EventData<'PodEvicted'>): void {
+    const record = this.podWithUid(data);
+    if (!record || record.nodeName !== data.nodeName || record.evicted !== undefined || isTerminalPhase(record.pod.status?.phase)) return;
+    record.evicted = { reason: data.reason, message: data.message, at: this.time };
+    this.freeIP(record);
+    const status = record.pod.status ?? {};
+    const conditions = setCondition(
+      status.conditions,
+      { type: 'DisruptionTarget', status: 'True', reason: 'DeletionByTaintManager', message: 'Taint manager: deleting due to NoExecute taint' },
+      this.time,
+    );
+    this.commitStatus(record, { ...status, phase: 'Failed', reason: data.reason, message: data.message, conditions });
+    this.emit({
+      involvedObject: podObject(record.pod),
+      reason: 'TaintManagerEviction',
+      message: `Marking for deletion Pod ${record.key}`,
+      type: 'Normal',
+      source: { component: TAINT_EVICTION_CONTROLLER },
+    });
+  }
+
   // ---- pods: deletion ---------------------------------------------------------------------------
 
   podDeletionRequested(data: EventData<'PodDeletionRequested'>): void {
@@ -552,7 +733,7 @@ class Fold {
     const pod = record.pod;
     const current = pod.status ?? {};
     // Preemption marks its victim as kube-scheduler does, even one that was already terminating.
-    const status = data.reason === PREEMPTED ? disruptionTarget(current, data.message, this.time) : current;
+    const status = data.reason === PREEMPTED || data.reason === EVICTION_BY_API ? disruptionTarget(current, data.reason, data.message, this.time) : current;
     // A second request only counts if it shortens the grace period, as in Kubernetes.
     if (record.deletion && data.gracePeriodSeconds >= record.deletion.gracePeriodSeconds) {
       if (status !== current) this.commitStatus(record, status);
@@ -569,11 +750,96 @@ class Fold {
   podDeleted(data: EventData<'PodDeleted'>): void {
     const record = this.podWithUid(data);
     if (!record) return;
+    const owner = owningReplicaSet(this.state, record.pod);
     this.releaseNode(record);
     this.freeIP(record);
     record.released = true;
     this.state.pods.delete(record.key);
     this.commit(record, record.pod, 'DELETED', record.nodeName);
+    if (owner) {
+      this.emit({
+        involvedObject: replicaSetObject(owner.replicaSet),
+        reason: 'SuccessfulDelete',
+        message: `Deleted pod: ${record.pod.metadata.name}`,
+        type: 'Normal',
+        source: { component: REPLICASET_CONTROLLER },
+      });
+    }
+  }
+
+  // ---- ReplicaSets ------------------------------------------------------------------------------
+
+  /** A new ReplicaSet (the first of a name wins), its status counted from the pods it owns. */
+  replicaSetCreated({ replicaSet }: EventData<'ReplicaSetCreated'>): void {
+    const key = podKey(replicaSet.metadata.namespace, replicaSet.metadata.name);
+    // A payload the API should never have accepted must not wedge every projection: skip it.
+    if (this.state.replicaSets.has(key) || !Number.isInteger(replicaSet.spec?.replicas) || replicaSet.spec.template?.spec === undefined) return;
+    const record: ReplicaSetRecord = { key, replicaSet, resourceVersion: this.seq, podsCreated: 0 };
+    this.state.replicaSets.set(key, record);
+    const owned = this.ownedPods(replicaSet.metadata.uid).filter((pod) => owningReplicaSet(this.state, pod.pod) === record);
+    trackReplicaSet(this.replicaSets, record, owned, this.now);
+    this.commitReplicaSet(record, { ...replicaSet, status: replicaSetStatus(this.replicaSets, replicaSet, key) }, 'ADDED');
+  }
+
+  /**
+   * spec.replicas changed. The generation is the event's, or one more than the stored one if that is
+   * not newer (two scales that raced both count as changes). Scaling to the same number changes nothing.
+   */
+  replicaSetScaled(data: EventData<'ReplicaSetScaled'>): void {
+    const record = this.replicaSetWithUid(data);
+    if (!record || !Number.isInteger(data.replicas) || data.replicas < 0) return;
+    const replicaSet = record.replicaSet;
+    if (data.replicas === replicaSet.spec.replicas) return;
+    const generation = Math.max(data.generation, replicaSet.metadata.generation + 1);
+    const scaled: ReplicaSet = { ...replicaSet, metadata: { ...replicaSet.metadata, generation }, spec: { ...replicaSet.spec, replicas: data.replicas } };
+    this.commitReplicaSet(record, { ...scaled, status: replicaSetStatus(this.replicaSets, scaled, record.key) }, 'MODIFIED');
+  }
+
+  /** The ReplicaSet is gone; its pods stay (and still name it as owner) until the controller deletes them. */
+  replicaSetDeleted(data: EventData<'ReplicaSetDeleted'>): void {
+    const record = this.replicaSetWithUid(data);
+    if (!record) return;
+    this.state.replicaSets.delete(record.key);
+    untrackReplicaSet(this.replicaSets, record.key, this.index.byOwner.get(data.uid) ?? []);
+    this.dirtyReplicaSets.delete(record.key);
+    this.commitReplicaSet(record, record.replicaSet, 'DELETED');
+  }
+
+  /** Owned pods ready for minReadySeconds by this event's time become available. */
+  sweepAvailability(): void {
+    for (const key of sweepAvailability(this.replicaSets, this.now)) this.dirtyReplicaSets.add(key);
+  }
+
+  /** Derives the status of every ReplicaSet whose pods changed, and commits those that differ. */
+  flushReplicaSets(): void {
+    for (const key of this.dirtyReplicaSets) {
+      const record = this.state.replicaSets.get(key);
+      if (!record) continue;
+      const status = replicaSetStatus(this.replicaSets, record.replicaSet, key);
+      if (!sameStatus(record.replicaSet.status, status)) this.commitReplicaSet(record, { ...record.replicaSet, status }, 'MODIFIED');
+    }
+    this.dirtyReplicaSets.clear();
+  }
+
+  private replicaSetWithUid(ref: PodRef): ReplicaSetRecord | undefined {
+    const record = this.state.replicaSets.get(podKey(ref.namespace, ref.name));
+    return record && record.replicaSet.metadata.uid === ref.uid ? record : undefined;
+  }
+
+  private ownedPods(ownerUid: string): PodRecord[] {
+    const out: PodRecord[] = [];
+    for (const key of this.index.byOwner.get(ownerUid) ?? []) {
+      const record = this.state.pods.get(key);
+      if (record) out.push(record);
+    }
+    return out;
+  }
+
+  /** Installs the ReplicaSet's new object (never mutating the old one) at this seq and records the change. */
+  private commitReplicaSet(record: ReplicaSetRecord, replicaSet: ReplicaSet, type: ChangeType): void {
+    record.resourceVersion = this.seq;
+    record.replicaSet = { ...replicaSet, metadata: { ...replicaSet.metadata, resourceVersion: String(this.seq) } };
+    this.changes.push({ kind: 'ReplicaSet', type, key: record.key, object: record.replicaSet });
   }
 
   // ---- helpers ----------------------------------------------------------------------------------
@@ -583,10 +849,13 @@ class Fold {
     return record && record.pod.metadata.uid === ref.uid ? record : undefined;
   }
 
-  /** Fencing: node-side events count only from the node the pod is bound to, for the same uid. */
+  /**
+   * Fencing: node-side events count only from the node the pod is bound to, for the same uid, and not
+   * once the pod was evicted from it.
+   */
   private podOnNode(ref: OnNodeRef): PodRecord | undefined {
     const record = this.podWithUid(ref);
-    return record && record.nodeName === ref.nodeName ? record : undefined;
+    return record && record.nodeName === ref.nodeName && record.evicted === undefined ? record : undefined;
   }
 
   /** Fencing for container reports: the pod on that node, for its uid, and a container it has. */
@@ -664,20 +933,30 @@ class Fold {
    * terminal phase gives its node resources back (kube-scheduler drops terminal pods from its cache).
    */
   private commitStatus(record: PodRecord, status: PodStatus, metadata: Pod['metadata'] = record.pod.metadata): void {
+    const next = this.deriveStatus(record, status);
+    if (isTerminalPhase(next.phase)) this.releaseNode(record);
+    this.commit(record, { ...record.pod, metadata, status: next });
+  }
+
+  /** Phase and conditions from a new status; a pod on an unreachable node is not Ready, whatever its containers say. */
+  private deriveStatus(record: PodRecord, status: PodStatus): PodStatus {
     const spec = record.pod.spec;
     const stopping = record.deletion !== undefined;
     const phase = derivePodPhase(spec, status, { stopping });
     const withPhase: PodStatus = { ...status, phase };
-    const next: PodStatus = { ...withPhase, conditions: derivePodConditions(spec, withPhase, this.time) };
-    if (isTerminalPhase(phase)) this.releaseNode(record);
-    this.commit(record, { ...record.pod, metadata, status: next });
+    const conditions = derivePodConditions(spec, withPhase, this.time);
+    const unreachable = record.nodeName !== undefined && this.state.nodes.get(record.nodeName)?.unreachable !== undefined;
+    return { ...withPhase, conditions: unreachable ? notReady(conditions, status.conditions, this.time) : conditions };
   }
 
   /** Installs the pod's new object (never mutating the old one) at this seq and records the change. */
   private commit(record: PodRecord, pod: Pod, type: ChangeType = 'MODIFIED', previousNodeName?: string): void {
     record.resourceVersion = this.seq;
     record.pod = { ...pod, metadata: { ...pod.metadata, resourceVersion: String(this.seq) } };
-    reindexPod(this.index, record.key, type === 'DELETED' ? undefined : record);
+    const gone = type === 'DELETED';
+    reindexPod(this.index, record.key, gone ? undefined : record);
+    const owner = gone ? undefined : owningReplicaSet(this.state, record.pod);
+    for (const key of countPod(this.replicaSets, record.key, owner, gone ? undefined : record, this.now)) this.dirtyReplicaSets.add(key);
     this.changes.push({
       kind: 'Pod',
       type,
@@ -708,6 +987,12 @@ class Fold {
 
   private versioned(node: Node): Node {
     return { ...node, metadata: { ...node.metadata, resourceVersion: String(this.seq) } };
+  }
+
+  private updateNode(record: NodeRecord, node: Node): void {
+    record.node = this.versioned(node);
+    record.resourceVersion = this.seq;
+    this.nodeChanged(record, 'MODIFIED');
   }
 
   private nodeChanged(record: NodeRecord, type: ChangeType): void {
@@ -755,6 +1040,80 @@ function hold(node: NodeRecord, record: PodRecord): void {
 
 /** PodDeletionRequested's reason when a scheduler preempts the pod. */
 export const PREEMPTED = 'Preempted';
+/** The reason the API's Eviction subresource (kubectl drain) gives its deletions. */
+export const EVICTION_BY_API = 'EvictionByEvictionAPI';
+
+/** Event sources, as Kubernetes names its controllers. */
+const NODE_CONTROLLER = 'node-controller';
+const TAINT_EVICTION_CONTROLLER = 'taint-eviction-controller';
+const REPLICASET_CONTROLLER = 'replicaset-controller';
+
+/** The node lifecycle controller's words for a node whose lease lapsed. */
+export const NODE_STATUS_UNKNOWN_MESSAGE = 'Kubelet stopped posting node status.';
+
+/**
+ * The node as an unreachable one reads: Ready=Unknown (NodeStatusUnknown) since the lapse, and the
+ * unreachable taints (NoSchedule from the lapse, NoExecute once the rate limiter let it through).
+ */
+function unreachableNode(node: Node, unreachable: NonNullable<NodeRecord['unreachable']>): Node {
+  const ready = node.status.conditions?.find((condition) => condition.type === 'Ready');
+  const unknown: NodeCondition = {
+    ...ready,
+    type: 'Ready',
+    status: 'Unknown',
+    reason: 'NodeStatusUnknown',
+    message: unreachable.message ?? NODE_STATUS_UNKNOWN_MESSAGE,
+    lastTransitionTime: unreachable.since,
+  };
+  const taints: Taint[] = [
+    ...withoutUnreachableTaints(node.spec.taints),
+    { key: TAINT_NODE_UNREACHABLE, effect: 'NoSchedule', timeAdded: unreachable.since },
+    ...(unreachable.evictionTaintAddedAt !== undefined ? [{ key: TAINT_NODE_UNREACHABLE, effect: 'NoExecute' as const, timeAdded: unreachable.evictionTaintAddedAt }] : []),
+  ];
+  return { ...node, spec: { ...node.spec, taints }, status: { ...node.status, conditions: withNodeCondition(node.status.conditions, unknown) } };
+}
+
+/** The node as its kubelet reports it again: Ready=True (KubeletReady) and no unreachable taints. */
+function reachableNode(node: Node, time: string): Node {
+  const ready = node.status.conditions?.find((condition) => condition.type === 'Ready');
+  const condition: NodeCondition = {
+    ...ready,
+    type: 'Ready',
+    status: 'True',
+    reason: 'KubeletReady',
+    message: 'kubelet is posting ready status',
+    lastHeartbeatTime: time,
+    lastTransitionTime: ready?.status === 'True' ? (ready.lastTransitionTime ?? time) : time,
+  };
+  const { taints: _taints, ...spec } = node.spec;
+  const taints = withoutUnreachableTaints(node.spec.taints);
+  return { ...node, spec: taints.length > 0 ? { ...spec, taints } : spec, status: { ...node.status, conditions: withNodeCondition(node.status.conditions, condition) } };
+}
+
+function withoutUnreachableTaints(taints: readonly Taint[] | undefined): Taint[] {
+  return (taints ?? []).filter((taint) => taint.key !== TAINT_NODE_UNREACHABLE);
+}
+
+function withNodeCondition(conditions: readonly NodeCondition[] | undefined, next: NodeCondition): NodeCondition[] {
+  const out = [...(conditions ?? [])];
+  const index = out.findIndex((condition) => condition.type === next.type);
+  if (index === -1) out.unshift(next);
+  else out[index] = next;
+  return out;
+}
+
+/**
+ * Ready forced to False (MarkPodsNotReady) where the containers would make it True. A Ready that was
+ * False already keeps its transition time.
+ */
+function notReady(conditions: PodCondition[], previous: readonly PodCondition[] | undefined, time: string): PodCondition[] {
+  const index = conditions.findIndex((condition) => condition.type === 'Ready');
+  if (index === -1 || conditions[index]?.status !== 'True') return conditions;
+  const before = findCondition(previous, 'Ready');
+  const out = [...conditions];
+  out[index] = before?.status === 'False' ? before : { type: 'Ready', status: 'False', lastTransitionTime: time };
+  return out;
+}
 
 /**
  * The status with status.nominatedNodeName set (a name), cleared (''), or left as it is (undefined).
@@ -768,17 +1127,19 @@ function withNomination(status: PodStatus, nominatedNodeName: string | undefined
 }
 
 /**
- * Kubernetes' DisruptionTarget condition for a pod preempted by the scheduler. Returns the same object
- * when the pod already carries it.
+ * Kubernetes' DisruptionTarget condition for a pod preempted by the scheduler or evicted through the
+ * Eviction API. Returns the same object when the pod already carries it.
  */
-function disruptionTarget(status: PodStatus, message: string | undefined, time: string): PodStatus {
+function disruptionTarget(status: PodStatus, cause: string | undefined, message: string | undefined, time: string): PodStatus {
+  const preempted = cause === PREEMPTED;
+  const reason = preempted ? 'PreemptionByScheduler' : 'EvictionByEvictionAPI';
   const existing = findCondition(status.conditions, 'DisruptionTarget');
-  if (existing?.status === 'True' && existing.reason === 'PreemptionByScheduler') return status;
+  if (existing?.status === 'True' && existing.reason === reason) return status;
   const condition = {
     type: 'DisruptionTarget',
     status: 'True' as const,
-    reason: 'PreemptionByScheduler',
-    message: message ?? `${DEFAULT_SCHEDULER_NAME}: preempting to accommodate a higher priority pod`,
+    reason,
+    message: message ?? (preempted ? `${DEFAULT_SCHEDULER_NAME}: preempting to accommodate a higher priority pod` : 'Eviction API: evicting'),
   };
   return { ...status, conditions: setCondition(status.conditions, condition, time) };
 }
@@ -787,6 +1148,10 @@ function disruptionTarget(status: PodStatus, message: string | undefined, time: 
 function lastStateAfter(previous: ContainerStatus): Pick<ContainerStatus, 'lastState'> {
   if (previous.state?.terminated) return { lastState: { terminated: previous.state.terminated } };
   return previous.lastState !== undefined ? { lastState: previous.lastState } : {};
+}
+
+function replicaSetObject(replicaSet: ReplicaSet): KubeEvent['involvedObject'] {
+  return { kind: 'ReplicaSet', namespace: replicaSet.metadata.namespace, name: replicaSet.metadata.name, uid: replicaSet.metadata.uid };
 }
 
 function podObject(pod: Pod): KubeEvent['involvedObject'] {

@@ -9,10 +9,21 @@ export type {
   KubeEvent,
   NodeRecord,
   PodRecord,
+  ReplicaSetRecord,
   SchedulingRecord,
   StateChange,
 } from './cluster-state.ts';
-export { applyEvent, createClusterState, evolve, foldAll, podKey, DEFAULT_MAX_EVENTS, DEFAULT_NODE_MAX_PODS, PREEMPTED } from './fold.ts';
+export {
+  applyEvent,
+  createClusterState,
+  evolve,
+  foldAll,
+  podKey,
+  DEFAULT_MAX_EVENTS,
+  DEFAULT_NODE_MAX_PODS,
+  NODE_STATUS_UNKNOWN_MESSAGE,
+  PREEMPTED,
+} from './fold.ts';
 export { judgeBinding } from './binding.ts';
 export type { BindingRejectionReason, BindingRequest, BindingVerdict } from './binding.ts';
 export {
@@ -38,5 +49,6 @@ export { podQosClass, podRequest, podHostPorts } from './pod-resources.ts';
 export type { QosClass } from './pod-resources.ts';
 export { eventsFor, kubeEvent, kubeEventKey } from './kube-events.ts';
 export type { KubeEventInput } from './kube-events.ts';
-export { podsOnNode, pendingPods, nominatedPods, orphanedPods, holdsResources } from './queries.ts';
-export { isPodPending } from './pod-index.ts';
+export { podsOnNode, pendingPods, nominatedPods, orphanedPods, holdsResources, podsOwnedBy, podByUid } from './queries.ts';
+export { isPodPending, controllerOf } from './pod-index.ts';
+export { isPodActive, owningReplicaSet } from './replica-set-status.ts';

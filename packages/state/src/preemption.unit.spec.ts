@@ -61,6 +61,20 @@ describe('PodDeletionRequested with reason Preempted', () => {
       });
   });
 
+  it('an eviction through the Eviction API (kubectl drain) marks DisruptionTarget=True, reason EvictionByEvictionAPI', () => {
+    given(...fullNode)
+      .when(podDeletionRequested({ name: 'low-a', gracePeriodSeconds: 30, reason: 'EvictionByEvictionAPI', message: 'Eviction API: evicting' }))
+      .then(({ state, record }) => {
+        expect(pod(state, 'low-a').pod.status?.conditions?.find((c) => c.type === 'DisruptionTarget')).toEqual({
+          type: 'DisruptionTarget',
+          status: 'True',
+          reason: 'EvictionByEvictionAPI',
+          message: 'Eviction API: evicting',
+          lastTransitionTime: specTime(record.seq),
+        });
+      });
+  });
+
   it('a user\'s delete adds no DisruptionTarget condition', () => {
     given(...fullNode)
       .when(podDeletionRequested({ name: 'low-b' }))

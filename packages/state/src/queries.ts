@@ -38,6 +38,20 @@ export function orphanedPods(state: ClusterState): PodRecord[] {
   return out;
 }
 
+/**
+ * The pods whose controller ownerReference (`controller: true`) has this uid, in creation order,
+ * whatever their state (the owner may be gone: a controller then deletes them). O(owned pods).
+ */
+export function podsOwnedBy(state: ClusterState, ownerUid: string): PodRecord[] {
+  return records(state, podIndex(state).byOwner.get(ownerUid));
+}
+
+/** The pod with this uid, if it still exists. */
+export function podByUid(state: ClusterState, uid: string): PodRecord | undefined {
+  const key = podIndex(state).byUid.get(uid);
+  return key === undefined ? undefined : state.pods.get(key);
+}
+
 /** True while the pod counts against its node's allocatable. */
 export function holdsResources(record: PodRecord): boolean {
   return record.nodeName !== undefined && !record.released;

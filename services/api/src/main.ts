@@ -1,6 +1,7 @@
 import { JetStreamEventLog } from '@flotilla/eventlog';
 import { connectNodeRpc, requestContainerLogs } from '@flotilla/node-rpc';
 import { ConfigError, LiveProjection, createLogger, intSetting, natsServers, onShutdown, parseFlags } from '@flotilla/service-kit';
+import { DEFAULT_TOLERATION_SECONDS } from '@flotilla/model';
 import { buildApiServer } from './server.ts';
 
 // Wiring only: connect to the log, fold it, serve HTTP.
@@ -8,13 +9,23 @@ async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2));
   const port = intSetting('--port / FLOTILLA_API_PORT', flags.get('port') ?? process.env.FLOTILLA_API_PORT, 7070);
   const host = flags.get('host') ?? process.env.FLOTILLA_API_HOST ?? '127.0.0.1';
+  const tolerationSeconds = (flag: string, env: string) => intSetting(`--${flag} / ${env}`, flags.get(flag) ?? process.env[env], DEFAULT_TOLERATION_SECONDS);
+  const defaultNotReadyTolerationSeconds = tolerationSeconds('default-not-ready-toleration-seconds', 'FLOTILLA_DEFAULT_NOT_READY_TOLERATION_SECONDS');
+  const defaultUnreachableTolerationSeconds = tolerationSeconds('default-unreachable-toleration-seconds', 'FLOTILLA_DEFAULT_UNREACHABLE_TOLERATION_SECONDS');
   const logger = createLogger('api');
   const log = await JetStreamEventLog.connect({ servers: natsServers(flags), name: 'flotilla-api' });
   const projection = new LiveProjection(log);
   await projection.start();
   // Container logs come from the node agents over core NATS, on a connection of their own.
   const rpc = await connectNodeRpc({ servers: natsServers(flags), name: 'flotilla-api-node-rpc' });
-  const app = await buildApiServer({ log, projection, logger, containerLogs: (node, request, options) => requestContainerLogs(rpc, node, request, options) });
+  const app = await buildApiServer({
+    log,
+    projection,
+    logger,
+    containerLogs: (node, request, options) => requestContainerLogs(rpc, node, request, options),
+    defaultNotReadyTolerationSeconds,
+    defaultUnreachableTolerationSeconds,
+  });
   await app.listen({ port, host });
   logger.info('api listening', { url: `http://${host}:${port}`, appliedSeq: projection.state.seq });
   onShutdown(logger, async () => {

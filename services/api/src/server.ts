@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { parse as parseYaml } from 'yaml';
 import type { EventLog } from '@flotilla/eventlog';
+import { DEFAULT_TOLERATION_SECONDS, type DefaultTolerationOptions } from '@flotilla/model';
 import type { ContainerLogsRequester } from '@flotilla/node-rpc';
 import type { LiveProjection, Logger } from '@flotilla/service-kit';
 import { ApiError, type KubeStatus } from './api-status.ts';
@@ -11,6 +12,8 @@ import { registerEventRoutes } from './routes/events.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerSchedulingRoutes } from './routes/scheduling.ts';
 import { registerLogRoutes } from './routes/logs.ts';
+import { registerEvictionRoutes } from './routes/eviction.ts';
+import { registerReplicaSetRoutes } from './routes/replica-sets.ts';
 import { Writer } from './writer.ts';
 
 export interface ApiServerOptions {
@@ -31,6 +34,9 @@ export interface ApiServerOptions {
   containerLogs?: ContainerLogsRequester;
   /** How long the log route waits for a node agent's first reply (node-rpc's default when unset). */
   logFirstReplyTimeoutMs?: number;
+  /** tolerationSeconds of the not-ready / unreachable NoExecute tolerations added to pods lacking them (DefaultTolerationSeconds admission; 300 each). */
+  defaultNotReadyTolerationSeconds?: number;
+  defaultUnreachableTolerationSeconds?: number;
 }
 
 export interface ApiContext {
@@ -43,6 +49,8 @@ export interface ApiContext {
   watchHeartbeatMs: number;
   containerLogs?: ContainerLogsRequester;
   logFirstReplyTimeoutMs?: number;
+  /** For withDefaultTolerations on pod create. */
+  defaultTolerationSeconds: DefaultTolerationOptions;
 }
 
 export async function buildApiServer(options: ApiServerOptions): Promise<FastifyInstance> {
@@ -60,6 +68,10 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     ...(options.containerLogs ? { containerLogs: options.containerLogs } : {}),
     ...(options.logFirstReplyTimeoutMs !== undefined ? { logFirstReplyTimeoutMs: options.logFirstReplyTimeoutMs } : {}),
     writer: new Writer(options.log, options.projection, { timeoutMs: options.writeTimeoutMs ?? 10_000, now }),
+    defaultTolerationSeconds: {
+      notReadySeconds: options.defaultNotReadyTolerationSeconds ?? DEFAULT_TOLERATION_SECONDS,
+      unreachableSeconds: options.defaultUnreachableTolerationSeconds ?? DEFAULT_TOLERATION_SECONDS,
+    },
   };
 
   // kubectl sends JSON; people also paste YAML.
@@ -68,6 +80,17 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
       done(null, parseYaml(String(body)));
     } catch (error) {
       done(new ApiError('BadRequest', `request body is not valid YAML: ${(error as Error).message}`), undefined);
+    }
+  });
+
+  // PATCH bodies: a JSON merge patch (kubectl's --type merge) or a strategic merge patch (its default);
+  // for the fields Flotilla lets a patch change (scalars) the two mean the same.
+  // A JSON patch (a list of operations) is parsed only to be refused with a clear message by the route.
+  app.addContentTypeParser(['application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/json-patch+json'], { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, JSON.parse(String(body)) as unknown);
+    } catch (error) {
+      done(new ApiError('BadRequest', `request body is not valid JSON: ${(error as Error).message}`), undefined);
     }
   });
 
@@ -92,7 +115,9 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   registerPodRoutes(app, context);
   registerLogRoutes(app, context);
   registerSchedulingRoutes(app, context);
+  registerEvictionRoutes(app, context);
   registerNodeRoutes(app, context);
+  registerReplicaSetRoutes(app, context);
   registerEventRoutes(app, context);
   return app;
 }

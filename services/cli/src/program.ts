@@ -3,11 +3,14 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { FlotillaClient, resolveServer } from '@flotilla/client';
 import { applyManifests } from './commands/apply.ts';
 import { warningPrinter, type CommandContext, type Io } from './commands/context.ts';
+import { runCordon } from './commands/cordon.ts';
 import { runDelete } from './commands/delete.ts';
 import { runDescribe } from './commands/describe.ts';
+import { runDrain, type DrainOptions } from './commands/drain.ts';
 import { runExplain, runPlan } from './commands/explain.ts';
 import { runGet } from './commands/get.ts';
 import { runLogs, type LogsOptions } from './commands/logs.ts';
+import { runScale, type ScaleCommandOptions } from './commands/scale.ts';
 import { readAll, readManifestSources } from './manifests.ts';
 import { formatError } from './render/errors.ts';
 
@@ -83,8 +86,8 @@ export function buildProgram(io: Io, run: (code: Promise<number>) => void, progr
       .command(mode)
       .description(
         mode === 'apply'
-          ? 'Create the pods and nodes of manifests; existing identical ones are "unchanged"'
-          : 'Create the pods and nodes of manifests; existing ones are an error',
+          ? 'Create the pods, replicasets and nodes of manifests; existing identical ones are "unchanged" (a replicaset\'s replicas are applied)'
+          : 'Create the pods, replicasets and nodes of manifests; existing ones are an error',
       )
       .requiredOption('-f, --filename <path>', 'a YAML/JSON file (several documents allowed), a folder of them, or - for stdin; repeatable', collect)
       .addOption(namespaceOption(true))
@@ -101,7 +104,7 @@ export function buildProgram(io: Io, run: (code: Promise<number>) => void, progr
 
   program
     .command('get')
-    .description('List pods, nodes or events (TYPE: pods|pod|po, nodes|node|no, events|ev)')
+    .description('List pods, nodes, replicasets or events (TYPE: pods|pod|po, nodes|node|no, replicasets|replicaset|rs, events|ev)')
     .argument('<type>', 'resource type, or TYPE/NAME')
     .argument('[names...]', 'names to get')
     .addOption(namespaceOption())
@@ -117,8 +120,8 @@ export function buildProgram(io: Io, run: (code: Promise<number>) => void, progr
 
   program
     .command('describe')
-    .description('Show a pod or node in detail, with its events')
-    .argument('<type>', 'pods|pod|po or nodes|node|no, or TYPE/NAME')
+    .description('Show a pod, node or replicaset in detail, with its events')
+    .argument('<type>', 'pods|pod|po, nodes|node|no or replicasets|rs, or TYPE/NAME')
     .argument('[names...]', 'names (all when none)')
     .addOption(namespaceOption())
     .option('-A, --all-namespaces', 'describe across all namespaces')
@@ -154,14 +157,14 @@ export function buildProgram(io: Io, run: (code: Promise<number>) => void, progr
 
   program
     .command('delete')
-    .description('Delete pods or nodes by name, by selector, or from manifests (-f)')
+    .description('Delete pods, replicasets (and so their pods) or nodes by name, by selector, or from manifests (-f)')
     .argument('[args...]', 'TYPE NAME... or TYPE/NAME...')
     .option('-f, --filename <path>', 'delete what these manifests name; repeatable', collect)
     .addOption(namespaceOption(true))
     .addOption(new Option('--grace-period <seconds>', 'seconds to let the pod stop (0 with --force: immediately)').argParser(parseInteger))
     .option('--force', 'delete at once, without waiting for the node to stop the pod')
     .option('--ignore-not-found', 'treat "not found" as success')
-    .option('--all', 'delete every pod in the namespace (or every node)')
+    .option('--all', 'delete every pod (or replicaset) in the namespace, or every node')
     .option('-l, --selector <selector>', 'delete what matches this label selector')
     .action(
       (
@@ -182,6 +185,46 @@ export function buildProgram(io: Io, run: (code: Promise<number>) => void, progr
         );
       },
     );
+
+  program
+    .command('scale')
+    .description('Set the number of replicas of replicasets (prints replicaset.apps/NAME scaled)')
+    .argument('<args...>', 'rs NAME... or replicaset/NAME...')
+    .addOption(namespaceOption())
+    .addOption(new Option('--replicas <count>', 'the new number of replicas (required, >= 0)').argParser(parseInteger))
+    .addOption(new Option('--current-replicas <count>', 'precondition: scale only if the current replicas are this').argParser(parseInteger))
+    .option('--resource-version <version>', 'precondition: scale only if the resourceVersion still is this')
+    .action((args: string[], options: ScaleCommandOptions, command: Command) => {
+      run(runScale(args, options, context(command)));
+    });
+
+  for (const verb of ['cordon', 'uncordon'] as const) {
+    program
+      .command(verb)
+      .description(verb === 'cordon' ? 'Mark nodes unschedulable: their pods stay, new pods go elsewhere' : 'Mark nodes schedulable again')
+      .argument('[nodes...]', 'node names')
+      .option('-l, --selector <selector>', 'the nodes matching this label selector')
+      // Nodes have no namespace; accepted (and ignored) as kubectl does.
+      .addOption(namespaceOption().hideHelp())
+      .action((nodes: string[], options: { selector?: string }, command: Command) => {
+        run(runCordon(nodes, verb === 'cordon', options, context(command)));
+      });
+  }
+
+  program
+    .command('drain')
+    .description('Cordon a node, then evict its pods through the Eviction API and wait until they are gone')
+    .argument('<node>', 'node name')
+    .option('--force', 'also evict pods that declare no controller (nothing recreates them)')
+    .addOption(new Option('--grace-period <seconds>', 'seconds each pod gets to stop; negative: the pod\'s own').argParser(parseInteger).default(-1))
+    .addOption(new Option('--timeout <duration>', 'give up after this long (e.g. 60s, 5m); 0 waits for ever').argParser(parseDuration).default(0))
+    .option('--ignore-daemonsets', 'skip DaemonSet-managed pods instead of refusing')
+    .option('--delete-emptydir-data', 'also evict pods with emptyDir volumes (their data is lost)')
+    .option('--disable-eviction', 'delete the pods instead of evicting them')
+    .addOption(namespaceOption().hideHelp())
+    .action((node: string, options: DrainOptions, command: Command) => {
+      run(runDrain(node, options, context(command)));
+    });
 
   program
     .command('logs')

@@ -1,39 +1,9 @@
 // The CLI end to end over an in-memory API (injected fetch): what each command prints and returns.
 import type { Pod } from '@flotilla/model';
 import { describe, expect, it } from 'vitest';
-import type { Io } from './commands/context.ts';
-import { fakeApi, type FakeApi } from './fake-api.ts';
-import { buildProgram } from './program.ts';
+import { cli } from './cli-harness.ts';
+import { fakeApi } from './fake-api.ts';
 import { NOW, crashingPod, node1, runningPod, webEvents } from './render/test-fixtures.ts';
-
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function cli(args: string[], options: { api?: FakeApi; stdin?: string; fetch?: typeof fetch } = {}): Promise<Run> {
-  let out = '';
-  let err = '';
-  const io: Io = { out: (t) => (out += t), err: (t) => (err += t) };
-  let pending: Promise<number> | undefined;
-  const program = buildProgram(io, (code) => (pending = code), {
-    fetch: options.fetch ?? options.api?.fetch,
-    now: () => NOW,
-    localTime: false,
-    readStdin: async () => options.stdin ?? '',
-    exitOverride: true,
-    env: {},
-  });
-  let code = 0;
-  try {
-    await program.parseAsync(args, { from: 'user' });
-    code = pending ? await pending : 0;
-  } catch (error) {
-    code = (error as { exitCode?: number }).exitCode ?? 1;
-  }
-  return { code, out, err };
-}
 
 const webYaml = `apiVersion: v1
 kind: Pod

@@ -3,6 +3,7 @@ import { isValidQuantity, TaintEffect, type Taint } from '@flotilla/model';
 import { DEFAULT_SIM_TIMINGS, type SimTimings } from '@flotilla/runtime';
 import { ConfigError, intSetting, natsServers, numberSetting } from '@flotilla/service-kit';
 import type { HostedNodeConfig } from './node-registration.ts';
+import { DEFAULT_LEASE_DURATION_S, DEFAULT_LEASE_RENEW_MS } from './lease-renewer.ts';
 import { DEFAULT_CRASH_LOOP, type CrashLoopSettings } from './pod-worker.ts';
 
 export type RuntimeChoice = 'sim' | 'process';
@@ -22,6 +23,8 @@ export interface AgentConfig {
   sim: SimTimings;
   seed: number;
   crashLoop: CrashLoopSettings;
+  /** Node leases: each hosted node's lease is renewed every renewIntervalMs and counts for durationSeconds. */
+  lease: { renewIntervalMs: number; durationSeconds: number };
 }
 
 /** Each setting: its flag and the environment variable read when the flag is absent. */
@@ -47,6 +50,8 @@ const SETTINGS = {
   stateDir: ['state-dir', 'FLOTILLA_NODE_STATE_DIR'],
   podNetwork: ['pod-network', 'FLOTILLA_POD_NETWORK'],
   removePods: ['remove-pods', 'FLOTILLA_REMOVE_PODS'],
+  leaseRenewMs: ['lease-renew-ms', 'FLOTILLA_LEASE_RENEW_MS'],
+  leaseDurationS: ['lease-duration-s', 'FLOTILLA_LEASE_DURATION_S'],
 } as const;
 
 const RUNTIMES: readonly RuntimeChoice[] = ['sim', 'process'];
@@ -84,6 +89,15 @@ export function parseAgentConfig(flags: Map<string, string>, env: NodeJS.Process
   };
   if (crashLoop.maxMs < crashLoop.baseMs) throw new ConfigError(`${label('crashLoopMaxMs')} must be >= ${label('crashLoopBaseMs')}`);
 
+  const lease = {
+    renewIntervalMs: intSetting(label('leaseRenewMs'), raw('leaseRenewMs'), DEFAULT_LEASE_RENEW_MS, 1),
+    durationSeconds: intSetting(label('leaseDurationS'), raw('leaseDurationS'), DEFAULT_LEASE_DURATION_S, 1),
+  };
+  // A lease renewed only after it ran out would let every node flap to NotReady between renewals.
+  if (lease.renewIntervalMs >= lease.durationSeconds * 1000) {
+    throw new ConfigError(`${label('leaseRenewMs')} (${lease.renewIntervalMs} ms) must be shorter than ${label('leaseDurationS')} (${lease.durationSeconds} s)`);
+  }
+
   const runtime = choice(label('runtime'), raw('runtime'), RUNTIMES, 'sim');
   const podNetwork = choice(label('podNetwork'), raw('podNetwork'), POD_NETWORKS, 'auto');
   const stateDirRaw = raw('stateDir');
@@ -107,6 +121,7 @@ export function parseAgentConfig(flags: Map<string, string>, env: NodeJS.Process
     },
     seed: intSetting(label('seed'), raw('seed'), 1),
     crashLoop,
+    lease,
   };
 }
 

@@ -55,6 +55,18 @@ describe('node agent settings', () => {
     expect(parse(['--runtime', 'sim'], { FLOTILLA_RUNTIME: 'process' }).runtime).toBe('sim');
   });
 
+  it('node leases: renewed every 10 s for 40 s by default (the kubelet\'s), both settable; renewal must come before expiry', () => {
+    expect(parse([]).lease).toEqual({ renewIntervalMs: 10_000, durationSeconds: 40 });
+    expect(parse(['--lease-renew-ms', '300', '--lease-duration-s', '2']).lease).toEqual({ renewIntervalMs: 300, durationSeconds: 2 });
+    expect(parse([], { FLOTILLA_LEASE_RENEW_MS: '500', FLOTILLA_LEASE_DURATION_S: '3' }).lease).toEqual({ renewIntervalMs: 500, durationSeconds: 3 });
+    expect(parse(['--lease-renew-ms', '250'], { FLOTILLA_LEASE_RENEW_MS: '500' }).lease.renewIntervalMs).toBe(250);
+    expect(() => parse(['--lease-renew-ms', '0'])).toThrow('--lease-renew-ms / FLOTILLA_LEASE_RENEW_MS must be an integer >= 1, got "0"');
+    expect(() => parse(['--lease-duration-s', '1.5'])).toThrow('--lease-duration-s / FLOTILLA_LEASE_DURATION_S must be an integer >= 1, got "1.5"');
+    expect(() => parse(['--lease-renew-ms', '2000', '--lease-duration-s', '2'])).toThrow(
+      '--lease-renew-ms / FLOTILLA_LEASE_RENEW_MS (2000 ms) must be shorter than --lease-duration-s / FLOTILLA_LEASE_DURATION_S (2 s)',
+    );
+  });
+
   it('names the setting in errors', () => {
     expect(() => parse(['--runtime', 'docker'])).toThrow('--runtime / FLOTILLA_RUNTIME must be one of sim, process, got "docker"');
     expect(() => parse([], { FLOTILLA_POD_NETWORK: 'host' })).toThrow(/--pod-network \/ FLOTILLA_POD_NETWORK must be one of auto, netns, loopback/);

@@ -1,7 +1,9 @@
 import { JetStreamEventLog } from '@flotilla/eventlog';
+import { LeaseStore, connectLeases } from '@flotilla/leases';
 import { SimRuntime, type ContainerRuntime } from '@flotilla/runtime';
 import { ConfigError, LiveProjection, createLogger, onShutdown, parseFlags, type Logger } from '@flotilla/service-kit';
 import { parseAgentConfig, type AgentConfig } from './config.ts';
+import { LeaseRenewer } from './lease-renewer.ts';
 import { NodeAgent } from './node-agent.ts';
 import { createProcessRuntime, detectNetworkMode } from './process-runtime/index.ts';
 import { startLogServer } from './log-server.ts';
@@ -22,9 +24,21 @@ async function main(): Promise<void> {
   const projection = new LiveProjection(log);
   const reporter = new LogReporter(log, { logger });
   const agent = new NodeAgent({ projection, reporter, runtime, nodes: config.nodes, logger, crashLoop: config.crashLoop });
+  // Leases go to a KV bucket over a connection of their own; opened first, so a server without
+  // JetStream KV stops the agent before it registers anything.
+  const leaseConnection = await connectLeases({ servers: config.nats, name: `flotilla-node-agent-${first}-leases` });
+  const leases = await LeaseStore.open(leaseConnection);
   await projection.start();
   const registered = await agent.start();
   for (const node of registered) logger.info('node registered', { ...node });
+  const renewer = new LeaseRenewer({
+    store: leases,
+    nodeNames: registered.map((node) => node.name),
+    renewIntervalMs: config.lease.renewIntervalMs,
+    leaseDurationSeconds: config.lease.durationSeconds,
+    logger: logger.child({ component: 'leases' }),
+  });
+  renewer.start();
   // `GET .../pods/{name}/log` reaches this agent over core NATS (packages/node-rpc).
   const logServer = await startLogServer({
     servers: config.nats,
@@ -34,10 +48,20 @@ async function main(): Promise<void> {
     runtime,
     logger,
   });
-  logger.info('node agent running', { nodes: config.nodes.length, runtime: runtime.mode, ...runtime.nodeLabels, appliedSeq: projection.state.seq });
+  logger.info('node agent running', {
+    nodes: config.nodes.length,
+    runtime: runtime.mode,
+    ...runtime.nodeLabels,
+    appliedSeq: projection.state.seq,
+    leaseRenewMs: config.lease.renewIntervalMs,
+    leaseDurationS: config.lease.durationSeconds,
+  });
   onShutdown(logger, async () => {
-    // Like a kubelet restart: stop writing, leave the pods running; a new agent adopts them.
+    // Like a kubelet restart: stop writing, leave the pods running; a new agent adopts them. The
+    // leases simply stop being renewed: a node that stays away long enough is marked unreachable.
     agent.stop();
+    await renewer.stop();
+    await leaseConnection.close();
     await logServer.close();
     reporter.close();
     close();

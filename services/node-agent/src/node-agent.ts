@@ -62,7 +62,8 @@ export class NodeAgent {
   /**
    * The projection must have caught up (LiveProjection.start()). Registers every hosted node that the
    * fold does not hold as configured, adopts the pods already bound to them, then removes what the
-   * runtime still holds of pods that are no longer bound here (deleted while the agent was down).
+   * runtime still holds of pods that are no longer bound here (deleted while the agent was down) or
+   * were evicted from here meanwhile (a node that comes back after its pods were replaced elsewhere).
    */
   async start(): Promise<RegisteredNode[]> {
     const registered = await this.registerNodes();
@@ -78,9 +79,10 @@ export class NodeAgent {
   }
 
   /**
-   * Sandboxes on this host for our nodes whose pod has no worker here (deleted, bound elsewhere, or a
-   * new pod under the old name). A worker is created for every pod bound here before this runs, and
-   * a pod bound later gets its sandbox only after admission, so a sandbox without a worker is an orphan.
+   * Sandboxes on this host for our nodes whose pod has no worker here (deleted, bound elsewhere,
+   * evicted, or a new pod under the old name). A worker is created for every pod bound here (and not
+   * evicted) before this runs, and a pod bound later gets its sandbox only after admission, so a
+   * sandbox without a worker is an orphan.
    */
   private async removeOrphans(): Promise<void> {
     let sandboxes: SandboxRef[];
@@ -182,19 +184,29 @@ export class NodeAgent {
     const record = deleted ? undefined : this.deps.state.pods.get(key);
     const worker = this.workers.get(key);
     if (worker && (!record || !this.isSameRun(worker, record))) {
-      // Deleted, unbound, bound elsewhere, or a new pod under the same name: fence the old run.
+      // Deleted, unbound, bound elsewhere, evicted, or a new pod under the same name: fence the old run.
       worker.fence();
       this.workers.delete(key);
     }
     if (record) this.ensureWorker(record);
   }
 
+  /**
+   * An evicted pod is no run of ours any more, though it keeps its node name: the controller gave up
+   * on this node and its replacement may run elsewhere, so it stops here at once, reporting nothing.
+   */
   private isSameRun(worker: PodWorker, record: PodRecord): boolean {
-    return record.pod.metadata.uid === worker.uid && record.nodeName === worker.nodeName && (record.boundSeq ?? 0) === worker.boundSeq;
+    return (
+      record.pod.metadata.uid === worker.uid &&
+      record.nodeName === worker.nodeName &&
+      (record.boundSeq ?? 0) === worker.boundSeq &&
+      record.evicted === undefined
+    );
   }
 
   private ensureWorker(record: PodRecord): void {
-    if (record.nodeName === undefined) return;
+    // Evicted (also while this agent was away): no worker, so removeOrphans() clears what is left of it.
+    if (record.nodeName === undefined || record.evicted !== undefined) return;
     const node = this.nodes.get(record.nodeName);
     if (!node) return;
     const existing = this.workers.get(record.key);

@@ -11,6 +11,7 @@ import {
   podDeletionRequested,
   podSandboxReady,
 } from '@flotilla/state/testing';
+import type { DomainEvent } from '@flotilla/events';
 import { SimRuntime, type SandboxRef } from '@flotilla/runtime';
 import { waitFor } from '@flotilla/testkit';
 import { Cluster, FAST_SIM, nodeConfig } from './test-harness.ts';
@@ -21,6 +22,32 @@ afterEach(async () => {
 });
 
 const sleepMs = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** What the node lifecycle controller writes when a pod's toleration of an unreachable node ran out. */
+function podEvicted(name = 'pod-1', nodeName = 'node-1'): DomainEvent {
+  return {
+    type: 'PodEvicted',
+    data: { namespace: 'default', name, uid: `uid-${name}`, nodeName, reason: 'NodeLost', message: `Node ${nodeName} which was running pod ${name} is unresponsive` },
+  };
+}
+
+/** A SimRuntime that also holds sandboxes left from before the agent started (as a real host would). */
+class LeftoverRuntime extends SimRuntime {
+  readonly removed: SandboxRef[] = [];
+  listed: ReadonlySet<string> | undefined;
+  constructor(private readonly leftovers: SandboxRef[]) {
+    super({ timings: FAST_SIM });
+  }
+  override async listSandboxes(nodeNames: ReadonlySet<string>): Promise<SandboxRef[]> {
+    this.listed = nodeNames;
+    return this.leftovers;
+  }
+  override async removeOrphanSandbox(ref: SandboxRef): Promise<void> {
+    this.removed.push(ref);
+  }
+}
+
+const sandboxOf = (name: string, nodeName = 'node-1'): SandboxRef => ({ uid: `uid-${name}`, namespace: 'default', name, nodeName });
 
 describe('node registration', () => {
   it('registers each hosted node with labels, capacity, taints, a Ready condition and node info', async () => {
@@ -147,6 +174,70 @@ describe('fencing', () => {
   });
 });
 
+describe('fencing evicted pods', () => {
+  it('a pod evicted from this node: it stops at once, keeps its node name in the log, and nothing more is reported for it', async () => {
+    cluster = new Cluster();
+    const { runtime, agent } = await cluster.startAgent();
+    await cluster.append(podCreated({ initContainers: [container('proxy', { sidecar: true })] }));
+    await cluster.append(podBound());
+    await cluster.waitForTimeline((l) => l.includes('Started app#0'));
+    expect(runtime.runningContainers('uid-pod-1').sort()).toEqual(['app', 'proxy']);
+
+    const fence = await cluster.append(podEvicted());
+    await waitFor(() => runtime.runningContainers('uid-pod-1').length === 0 && !runtime.hasSandbox('uid-pod-1'), 2_000);
+    expect(agent.worker('default/pod-1')).toBeUndefined();
+    const record = await cluster.pod();
+    expect(record?.evicted).toMatchObject({ reason: 'NodeLost' });
+    expect(record?.nodeName).toBe('node-1');
+    // Later changes to the evicted pod (its deletion) do not bring a worker back.
+    await cluster.append(podDeletionRequested());
+    await sleepMs(50);
+    expect(agent.worker('default/pod-1')).toBeUndefined();
+    const late = (await cluster.records()).filter((r) => r.seq > fence && r.event.source.startsWith('node-agent/'));
+    expect(late).toEqual([]);
+  });
+
+  it('only the evicted pod stops; the other pods of the node run on', async () => {
+    cluster = new Cluster();
+    const { runtime } = await cluster.startAgent();
+    for (const name of ['gone', 'stays']) {
+      await cluster.append(podCreated({ name }));
+      await cluster.append(podBound({ name }));
+      await cluster.waitForTimeline((l) => l.includes('Started app#0'), `uid-${name}`);
+    }
+    await cluster.append(podEvicted('gone'));
+    await waitFor(() => !runtime.hasSandbox('uid-gone'), 2_000);
+    expect(runtime.runningContainers('uid-stays')).toEqual(['app']);
+  });
+
+  it('a node agent that comes back after its pods were evicted and replaced does not adopt them and removes their sandboxes', async () => {
+    cluster = new Cluster();
+    const first = await cluster.startAgent();
+    await cluster.append(nodeRegistered({ name: 'node-2', podCIDR: '10.244.200.0/24' }));
+    await cluster.append(podCreated({ name: 'lost' }));
+    await cluster.append(podBound({ name: 'lost' }));
+    await cluster.append(podCreated({ name: 'kept' }));
+    await cluster.append(podBound({ name: 'kept' }));
+    await cluster.waitForTimeline((l) => l.includes('Started app#0'), 'uid-lost');
+    await cluster.waitForTimeline((l) => l.includes('Started app#0'), 'uid-kept');
+    await first.stop(); // killed: its containers stay on the host, its lease lapses
+    // The controller evicts `lost`; its replacement is bound to node-2.
+    const fence = await cluster.append(podEvicted('lost'));
+    await cluster.append(podCreated({ name: 'lost-replacement' }));
+    await cluster.append(podBound({ name: 'lost-replacement', nodeName: 'node-2' }));
+
+    const runtime = new LeftoverRuntime([sandboxOf('lost'), sandboxOf('kept')]);
+    const second = await cluster.startAgent({ runtime });
+    expect(runtime.removed.map((ref) => ref.uid)).toEqual(['uid-lost']);
+    expect(second.agent.worker('default/lost')).toBeUndefined();
+    expect(second.agent.worker('default/kept')).toBeDefined();
+    await sleepMs(50);
+    const late = (await cluster.records()).filter((r) => r.seq > fence && r.event.source.startsWith('node-agent/') && 'uid' in r.event.data && r.event.data.uid === 'uid-lost');
+    expect(late).toEqual([]);
+    expect((await cluster.pod('default/lost'))?.pod.status?.phase).toBe('Failed');
+  });
+});
+
 describe('agent restart: adoption', () => {
   it('adopts running containers without starting them again; restart counts continue; a later deletion is finished by the new agent', async () => {
     cluster = new Cluster();
@@ -226,20 +317,6 @@ describe('agent restart: adoption', () => {
 
 describe('agent restart: orphaned sandboxes', () => {
   it("removes sandboxes left on the host whose pod is no longer bound here, and keeps the pods' that are", async () => {
-    class LeftoverRuntime extends SimRuntime {
-      readonly removed: SandboxRef[] = [];
-      listed: ReadonlySet<string> | undefined;
-      constructor(private readonly leftovers: SandboxRef[]) {
-        super({ timings: FAST_SIM });
-      }
-      override async listSandboxes(nodeNames: ReadonlySet<string>): Promise<SandboxRef[]> {
-        this.listed = nodeNames;
-        return this.leftovers;
-      }
-      override async removeOrphanSandbox(ref: SandboxRef): Promise<void> {
-        this.removed.push(ref);
-      }
-    }
     cluster = new Cluster();
     const first = await cluster.startAgent();
     await cluster.append(podCreated({ name: 'kept' }));
@@ -252,8 +329,7 @@ describe('agent restart: orphaned sandboxes', () => {
     // Force-deleted while no agent was there: the log forgets it, the host still has its sandbox.
     await cluster.append(podDeleted({ name: 'gone', reason: 'ForceDeleted' }));
 
-    const sandbox = (name: string): SandboxRef => ({ uid: `uid-${name}`, namespace: 'default', name, nodeName: 'node-1' });
-    const runtime = new LeftoverRuntime([sandbox('kept'), sandbox('gone'), { uid: 'uid-unknown', namespace: '', name: '', nodeName: 'node-1' }]);
+    const runtime = new LeftoverRuntime([sandboxOf('kept'), sandboxOf('gone'), { uid: 'uid-unknown', namespace: '', name: '', nodeName: 'node-1' }]);
     const second = await cluster.startAgent({ runtime });
     expect([...runtime.listed!]).toEqual(['node-1']);
     expect(runtime.removed.map((r) => r.uid)).toEqual(['uid-gone', 'uid-unknown']);

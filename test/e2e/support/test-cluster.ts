@@ -139,6 +139,7 @@ export interface NodeJson {
 }
 
 export interface EventJson {
+  firstTimestamp?: string;
   reason: string;
   message: string;
   type: string;

@@ -159,13 +159,14 @@ export function clusterState(nodes: readonly NodeOptions[], pods: readonly PodOp
     if (pod.nodeName !== undefined) byNode.set(pod.nodeName, [...(byNode.get(pod.nodeName) ?? []), pod]);
   }
   const nodeRecords = nodes.map((options) => nodeRecord(options, byNode.get(options.name) ?? []));
+  // Everything else (ReplicaSets, counters, the CIDR allocator) as an empty cluster has it.
   return {
+    ...createClusterState(),
     seq: 10,
     pods: new Map(podRecords.map((pod) => [pod.key, pod])),
     nodes: new Map(nodeRecords.map((record) => [record.node.metadata.name, record])),
     events: [],
     options: { maxEvents: 100 },
-    podCidrs: createClusterState().podCidrs,
   };
 }
 

@@ -1,5 +1,5 @@
-import { nodeForRegister, podForCreate } from '@flotilla/model';
-import type { Container, ResourceListInput, Taint, Toleration } from '@flotilla/model';
+import { nodeForRegister, podForCreate, replicaSetForCreate } from '@flotilla/model';
+import type { Container, LabelSelector, OwnerReference, ResourceListInput, Taint, Toleration } from '@flotilla/model';
 import type {
   ContainerKind,
   ContainerProbeFailed,
@@ -8,6 +8,9 @@ import type {
   ContainerStartupProbeSucceeded,
   ContainerTerminated,
   ContainerWaiting,
+  NodeEvictionTaintAdded,
+  NodeMarkedReachable,
+  NodeMarkedUnreachable,
   NodeRegistered,
   NodeRemoved,
   NodeUpdated,
@@ -16,11 +19,15 @@ import type {
   PodCreated,
   PodDeleted,
   PodDeletionRequested,
+  PodEvicted,
   PodIdentity,
   PodNominated,
   PodSandboxReady,
   PodSandboxRemoved,
   PodSchedulingFailed,
+  ReplicaSetCreated,
+  ReplicaSetDeleted,
+  ReplicaSetScaled,
 } from '@flotilla/events';
 
 // Domain event builders for specifications. Defaults name one pod (`default/pod-1`, uid
@@ -63,6 +70,7 @@ export interface PodInput extends PodRef {
   priority?: number;
   preemptionPolicy?: 'PreemptLowerPriority' | 'Never';
   terminationGracePeriodSeconds?: number;
+  ownerReferences?: OwnerReference[];
 }
 
 export function podCreated(input: PodInput = {}): PodCreated {
@@ -84,7 +92,12 @@ export function podCreated(input: PodInput = {}): PodCreated {
     {
       apiVersion: 'v1',
       kind: 'Pod',
-      metadata: { name, namespace, ...(input.labels ? { labels: input.labels } : {}) },
+      metadata: {
+        name,
+        namespace,
+        ...(input.labels ? { labels: input.labels } : {}),
+        ...(input.ownerReferences ? { ownerReferences: input.ownerReferences } : {}),
+      },
       spec: {
         containers: input.containers ?? [defaultContainer],
         ...(input.initContainers ? { initContainers: input.initContainers } : {}),
@@ -328,4 +341,109 @@ export function podDeletionRequested(input: PodRef & { gracePeriodSeconds?: numb
 
 export function podDeleted(input: PodRef & { reason?: string } = {}): PodDeleted {
   return { type: 'PodDeleted', data: { ...ref(input), ...(input.reason !== undefined ? { reason: input.reason } : {}) } };
+}
+
+export function nodeMarkedUnreachable(input: { name?: string; leaseRenewTime?: string; message?: string } = {}): NodeMarkedUnreachable {
+  return {
+    type: 'NodeMarkedUnreachable',
+    data: {
+      name: input.name ?? 'node-1',
+      ...(input.leaseRenewTime !== undefined ? { leaseRenewTime: input.leaseRenewTime } : {}),
+      message: input.message ?? 'Kubelet stopped posting node status.',
+    },
+  };
+}
+
+export function nodeEvictionTaintAdded(input: { name?: string; leaseRenewTime?: string } = {}): NodeEvictionTaintAdded {
+  return {
+    type: 'NodeEvictionTaintAdded',
+    data: { name: input.name ?? 'node-1', ...(input.leaseRenewTime !== undefined ? { leaseRenewTime: input.leaseRenewTime } : {}) },
+  };
+}
+
+/** Defaults to a renewal at 2026-01-01T01:00:00Z (after any lapse a spec marks). */
+export function nodeMarkedReachable(input: { name?: string; leaseRenewTime?: string } = {}): NodeMarkedReachable {
+  return { type: 'NodeMarkedReachable', data: { name: input.name ?? 'node-1', leaseRenewTime: input.leaseRenewTime ?? '2026-01-01T01:00:00.000Z' } };
+}
+
+export function podEvicted(input: PodRef & { nodeName?: string; reason?: string; message?: string } = {}): PodEvicted {
+  return {
+    type: 'PodEvicted',
+    data: {
+      ...ref(input),
+      nodeName: input.nodeName ?? 'node-1',
+      reason: input.reason ?? 'NodeLost',
+      message: input.message ?? 'Node node-1 which was running pod pod-1 is unresponsive',
+    },
+  };
+}
+
+export interface ReplicaSetInput {
+  /** Defaults to `web`. */
+  name?: string;
+  namespace?: string;
+  /** Defaults to `uid-${name}`. */
+  uid?: string;
+  /** Defaults to 3. */
+  replicas?: number;
+  minReadySeconds?: number;
+  /** Defaults to `{ matchLabels: { app: name } }`. */
+  selector?: LabelSelector;
+  /** The template's labels; default `{ app: name }`. */
+  labels?: Record<string, string>;
+  /** Request of the template's single container. */
+  cpu?: string;
+}
+
+function replicaSetRef(input: { name?: string; namespace?: string; uid?: string }): { namespace: string; name: string; uid: string } {
+  const name = input.name ?? 'web';
+  return { namespace: input.namespace ?? 'default', name, uid: input.uid ?? `uid-${name}` };
+}
+
+export function replicaSetCreated(input: ReplicaSetInput = {}): ReplicaSetCreated {
+  const { namespace, name, uid } = replicaSetRef(input);
+  const labels = input.labels ?? { app: name };
+  const replicaSet = replicaSetForCreate(
+    {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name, namespace },
+      spec: {
+        replicas: input.replicas ?? 3,
+        ...(input.minReadySeconds !== undefined ? { minReadySeconds: input.minReadySeconds } : {}),
+        selector: input.selector ?? { matchLabels: { app: name } },
+        template: {
+          metadata: { labels },
+          spec: { containers: [{ name: 'app', image: 'registry.example/app:1', ...(input.cpu !== undefined ? { resources: { requests: { cpu: input.cpu } } } : {}) }] },
+        },
+      },
+    },
+    { uid, now: BUILDER_TIME },
+  );
+  return { type: 'ReplicaSetCreated', data: { replicaSet } };
+}
+
+export function replicaSetScaled(input: { name?: string; namespace?: string; uid?: string; replicas: number; generation?: number }): ReplicaSetScaled {
+  return { type: 'ReplicaSetScaled', data: { ...replicaSetRef(input), replicas: input.replicas, generation: input.generation ?? 2 } };
+}
+
+export function replicaSetDeleted(input: { name?: string; namespace?: string; uid?: string } = {}): ReplicaSetDeleted {
+  return { type: 'ReplicaSetDeleted', data: replicaSetRef(input) };
+}
+
+/**
+ * A PodCreated for a pod of ReplicaSet `owner` (default `web`, uid `uid-${owner}`): controller owner
+ * reference, the template's default labels. The pod is named `${owner}-${suffix}`.
+ */
+export function ownedPodCreated(suffix: string, input: PodInput & { owner?: string; ownerUid?: string } = {}): PodCreated {
+  const owner = input.owner ?? 'web';
+  const { owner: _owner, ownerUid, ...rest } = input;
+  return podCreated({
+    labels: { app: owner },
+    ...rest,
+    name: input.name ?? `${owner}-${suffix}`,
+    ownerReferences: [
+      { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: owner, uid: ownerUid ?? `uid-${owner}`, controller: true, blockOwnerDeletion: true },
+    ],
+  });
 }

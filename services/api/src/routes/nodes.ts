@@ -5,6 +5,7 @@ import type { StateChange } from '@flotilla/state';
 import { ApiError, alreadyExists, notFound } from '../api-status.ts';
 import type { ApiContext } from '../server.ts';
 import { fieldFilter, isWatch, labelFilter, type ListQuery } from './query.ts';
+import { checkPatch, checkResourceVersion, mergePatchBody } from './patch.ts';
 import { warningHeaders } from './pods.ts';
 import { parseResourceVersion, serveWatch } from './watch.ts';
 
@@ -63,6 +64,31 @@ export function registerNodeRoutes(app: FastifyInstance, ctx: ApiContext): void 
     node.status.conditions ??= [{ type: 'Ready', status: 'True', reason: 'Registered', message: 'registered through the API (no node agent)', lastTransitionTime: node.metadata.creationTimestamp }];
     await ctx.writer.append({ type: 'NodeRegistered', data: { node } });
     return reply.code(201).send(projection.state.nodes.get(name)?.node ?? node);
+  });
+
+  // cordon / uncordon: a merge patch of spec.unschedulable, the only node field a patch may change.
+  app.patch<{ Params: { name: string } }>('/api/v1/nodes/:name', async (request) => {
+    const name = request.params.name;
+    const patch = mergePatchBody(request);
+    const record = projection.state.nodes.get(name);
+    if (!record) throw notFound('nodes', name);
+    const describe = { kind: 'Node', resource: 'nodes', name };
+    const { value, present, resourceVersion } = checkPatch(patch, 'spec.unschedulable', { apiVersion: 'v1', kind: 'Node', 'metadata.name': name, 'metadata.uid': record.node.metadata.uid }, describe);
+    checkResourceVersion(resourceVersion, record.resourceVersion, describe);
+    if (!present) return record.node;
+    if (value !== null && typeof value !== 'boolean') {
+      const message = `Invalid value: ${JSON.stringify(value)}: must be a boolean`;
+      throw new ApiError('Invalid', `Node ${JSON.stringify(name)} is invalid: spec.unschedulable: ${message}`, {
+        name,
+        kind: 'nodes',
+        causes: [{ field: 'spec.unschedulable', message, reason: 'FieldValueInvalid' }],
+      });
+    }
+    const unschedulable = value === true;
+    if ((record.node.spec.unschedulable ?? false) === unschedulable) return record.node;
+    // The node's version is part of the message id: cordon, uncordon, cordon are three facts, a retry is one.
+    await ctx.writer.append({ type: 'NodeUpdated', data: { name, unschedulable } }, { discriminator: `unschedulable=${unschedulable}@${record.resourceVersion}` });
+    return projection.state.nodes.get(name)?.node ?? record.node;
   });
 
   app.delete<{ Params: { name: string } }>('/api/v1/nodes/:name', async (request) => {

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { v4 as uuidv4 } from 'uuid';
-import { formatFieldError, podForCreate, validatePod, type Pod, type PodManifest } from '@flotilla/model';
+import { formatFieldError, podForCreate, validatePod, withDefaultTolerations, type Pod, type PodManifest, type ServerFields } from '@flotilla/model';
 import type { PodRecord, StateChange } from '@flotilla/state';
 import { ApiError, alreadyExists, notFound } from '../api-status.ts';
 import type { ApiContext } from '../server.ts';
@@ -16,7 +16,7 @@ const POD_FIELDS: Record<string, (pod: Pod) => string | undefined> = {
 
 // Kubernetes' generateName alphabet: no vowels (no words), no confusable characters.
 const SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
-function randomSuffix(): string {
+export function randomSuffix(): string {
   let out = '';
   for (let i = 0; i < 5; i++) out += SUFFIX_ALPHABET[Math.floor(Math.random() * SUFFIX_ALPHABET.length)];
   return out;
@@ -42,6 +42,15 @@ export function validatedPodManifest(body: unknown, namespace: string, reply: Fa
     throw new ApiError('BadRequest', `the namespace of the provided object (${manifest.metadata.namespace}) does not match the namespace sent on the request (${namespace})`);
   }
   return manifest;
+}
+
+/**
+ * The pod a create stores: defaults, then admission as kube-apiserver's DefaultTolerationSeconds
+ * plugin does it (pods stay bound to a not-ready or unreachable node this long). Create and plan share it.
+ */
+export function admittedPod(ctx: ApiContext, manifest: PodManifest, server: ServerFields): Pod {
+  const pod = podForCreate(manifest, server);
+  return { ...pod, spec: withDefaultTolerations(pod.spec, ctx.defaultTolerationSeconds) };
 }
 
 export function warningHeaders(reply: FastifyReply, warnings: readonly string[]): void {
@@ -88,7 +97,7 @@ export function registerPodRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.post<{ Params: { ns: string } }>('/api/v1/namespaces/:ns/pods', async (request, reply) => {
     const namespace = request.params.ns;
     const manifest = validatedPodManifest(request.body, namespace, reply);
-    const pod = podForCreate(manifest, {
+    const pod = admittedPod(ctx, manifest, {
       uid: uuidv4(),
       now: ctx.now().toISOString(),
       namespace,
@@ -104,34 +113,53 @@ export function registerPodRoutes(app: FastifyInstance, ctx: ApiContext): void {
   });
 
   app.delete<{ Params: { ns: string; name: string }; Querystring: ListQuery }>('/api/v1/namespaces/:ns/pods/:name', async (request) => {
-    const { ns, name } = request.params;
-    const record = findPod(ctx, ns, name);
-    const uid = record.pod.metadata.uid;
+    const record = findPod(ctx, request.params.ns, request.params.name);
     const grace = parseGracePeriod(request.query.gracePeriodSeconds, record.pod.spec.terminationGracePeriodSeconds ?? 30);
-    if (record.nodeName === undefined || record.released || grace === 0) {
-      // Nothing runs it (never bound, or already stopped), or the user forces it: gone at once.
-      // A node still running a force-deleted pod stops it when it sees the deletion.
-      if (grace === 0 && record.nodeName !== undefined && !record.deletion) {
-        await ctx.writer.append({ type: 'PodDeletionRequested', data: { namespace: ns, name, uid, gracePeriodSeconds: 0 } });
-      }
-      const last = projection.state.pods.get(`${ns}/${name}`)?.pod ?? record.pod;
-      await ctx.writer.append({ type: 'PodDeleted', data: { namespace: ns, name, uid, reason: grace === 0 ? 'ForceDeleted' : 'Deleted' } });
-      return last;
-    }
-    if (!record.deletion) {
-      await ctx.writer.append({ type: 'PodDeletionRequested', data: { namespace: ns, name, uid, gracePeriodSeconds: grace } });
-    }
-    return projection.state.pods.get(`${ns}/${name}`)?.pod ?? record.pod;
+    return deletePod(ctx, record, grace);
   });
 }
 
-function findPod(ctx: ApiContext, namespace: string, name: string): PodRecord {
+/** Why a deletion happens when it is not a plain user delete (the Eviction API). */
+export interface DeletionCause {
+  reason: string;
+  message: string;
+}
+
+/**
+ * A pod's deletion as the DELETE route does it (and the Eviction API, with its cause): a pod nothing
+ * runs (never bound, or stopped) or a grace of 0 is gone at once; a running pod gets the grace period
+ * to stop on its node. Answers the pod as it is afterwards.
+ */
+export async function deletePod(ctx: ApiContext, record: PodRecord, grace: number, cause?: DeletionCause): Promise<Pod> {
+  const { namespace, name, uid } = record.pod.metadata;
+  const key = `${namespace}/${name}`;
+  const requested = (gracePeriodSeconds: number) => ({
+    type: 'PodDeletionRequested' as const,
+    data: { namespace, name, uid, gracePeriodSeconds, ...(cause ? { reason: cause.reason, message: cause.message } : {}) },
+  });
+  // With a cause the grace is part of the message id: a retried eviction is stored once, a later
+  // one with a shorter grace is not taken for it.
+  const discriminator = cause ? { discriminator: String(grace) } : {};
+  if (record.nodeName === undefined || record.released || grace === 0) {
+    // Nothing runs it (never bound, or already stopped), or the user forces it: gone at once.
+    // A node still running a force-deleted pod stops it when it sees the deletion.
+    if (grace === 0 && record.nodeName !== undefined && !record.deletion) await ctx.writer.append(requested(0), discriminator);
+    const last = ctx.projection.state.pods.get(key)?.pod ?? record.pod;
+    await ctx.writer.append({ type: 'PodDeleted', data: { namespace, name, uid, reason: grace === 0 ? 'ForceDeleted' : 'Deleted' } });
+    return last;
+  }
+  // A second plain delete changes nothing; an eviction still marks the pod (DisruptionTarget).
+  if (!record.deletion || cause) await ctx.writer.append(requested(grace), discriminator);
+  return ctx.projection.state.pods.get(key)?.pod ?? record.pod;
+}
+
+export function findPod(ctx: ApiContext, namespace: string, name: string): PodRecord {
   const record = ctx.projection.state.pods.get(`${namespace}/${name}`);
   if (!record) throw notFound('pods', name);
   return record;
 }
 
-function parseGracePeriod(raw: string | undefined, fallback: number): number {
+export function parseGracePeriod(raw: string | undefined, fallback: number): number {
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0) {

@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { DEFAULT_SCHEDULER_NAME, podForCreate, type Pod } from '@flotilla/model';
+import { DEFAULT_SCHEDULER_NAME, type Pod } from '@flotilla/model';
 import { DEFAULT_PROFILE, buildNodeInfos, createFramework, withNominatedPods, AssumedPods, type Framework } from '@flotilla/scheduling';
 import { podHostPorts, podRequest, type PodRecord } from '@flotilla/state';
 import type { PodScheduling, PodSchedulingPlan } from '@flotilla/client';
 import { ApiError, notFound } from '../api-status.ts';
 import type { ApiContext } from '../server.ts';
-import { validatedPodManifest } from './pods.ts';
+import { admittedPod, validatedPodManifest } from './pods.ts';
 
 // The response shapes are the wire contract the typed client declares; the API answers with them.
 
@@ -28,7 +28,7 @@ export function registerSchedulingRoutes(app: FastifyInstance, ctx: ApiContext):
   app.post<{ Params: { ns: string }; Querystring: { maxVerdicts?: string } }>('/api/v1/namespaces/:ns/pods/plan', (request, reply) => {
     const namespace = request.params.ns;
     const manifest = validatedPodManifest(request.body, namespace, reply);
-    const pod = podForCreate(manifest, { uid: 'plan', now: ctx.now().toISOString(), namespace, generatedSuffix: 'plan0' });
+    const pod = admittedPod(ctx, manifest, { uid: 'plan', now: ctx.now().toISOString(), namespace, generatedSuffix: 'plan0' });
     const schedulerName = pod.spec.schedulerName ?? DEFAULT_SCHEDULER_NAME;
     if (schedulerName !== DEFAULT_PROFILE.schedulerName) {
       throw new ApiError(

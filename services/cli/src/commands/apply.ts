@@ -57,7 +57,14 @@ async function applyDocument(document: ManifestDocument, options: ApplyOptions, 
     ctx.io.err(`error: from ${source}: cannot use generate name with apply\n`);
     return false;
   }
-  if (kind === 'Pod') {
+  const apiVersion = str(object['apiVersion']);
+  if (kind === 'ReplicaSet' && apiVersion !== 'apps/v1') {
+    ctx.io.err(
+      `error: resource mapping not found for name: ${JSON.stringify(name ?? '')} from ${JSON.stringify(source)}: no matches for kind "ReplicaSet" in version ${JSON.stringify(apiVersion ?? '')}; ensure the apiVersion is apps/v1\n`,
+    );
+    return false;
+  }
+  if (kind === 'Pod' || kind === 'ReplicaSet') {
     const given = str(metadata['namespace']);
     if (options.namespace && given && given !== options.namespace) {
       ctx.io.err(
@@ -66,6 +73,15 @@ async function applyDocument(document: ManifestDocument, options: ApplyOptions, 
       return false;
     }
     const namespace = options.namespace ?? given ?? DEFAULT_NAMESPACE;
+    if (kind === 'ReplicaSet') {
+      return create(
+        { kind: 'replicaset.apps', Kind: 'ReplicaSet', name, source, namespace },
+        () => ctx.client.createReplicaSet(namespace, object),
+        async (existingName) => applyExistingReplicaSet(existingName, namespace, object, ctx),
+        options,
+        ctx,
+      );
+    }
     return create(
       { kind: 'pod', Kind: 'Pod', name, source, namespace },
       () => ctx.client.createPod(namespace, object),
@@ -84,14 +100,15 @@ async function applyDocument(document: ManifestDocument, options: ApplyOptions, 
     );
   }
   ctx.io.err(
-    `error: resource mapping not found for name: ${JSON.stringify(name ?? '')} from ${JSON.stringify(source)}: no matches for kind ${JSON.stringify(kind)}; Flotilla knows Pod, Node and List\n`,
+    `error: resource mapping not found for name: ${JSON.stringify(name ?? '')} from ${JSON.stringify(source)}: no matches for kind ${JSON.stringify(kind)}; Flotilla knows Pod, Node, ReplicaSet (apps/v1) and List\n`,
   );
   return false;
 }
 
 interface Subject {
-  kind: 'pod' | 'node';
-  Kind: 'Pod' | 'Node';
+  /** As kubectl prints it: `pod`, `node`, `replicaset.apps`. */
+  kind: string;
+  Kind: 'Pod' | 'Node' | 'ReplicaSet';
   name: string | undefined;
   source: string;
   namespace?: string;
@@ -116,6 +133,7 @@ async function create(
       try {
         return await onExisting(name);
       } catch (inner) {
+        if (inner instanceof StopAll) throw inner;
         return report(inner, subject, 'retrieving current configuration of', ctx);
       }
     }
@@ -161,6 +179,44 @@ function compareExisting(kind: 'pod' | 'node', name: string, namespace: string |
   const what = specDiffs.length > 0 ? (kind === 'pod' ? "a pod's spec cannot change once created" : 'a node cannot change once registered through the API') : `a ${kind}'s labels and annotations cannot change once created in Flotilla`;
   ctx.io.err(`${kind}/${name}: ${what}; ${remedy}\n${describeDifferences([...specDiffs, ...metaDiffs])}`);
   return false;
+}
+
+/**
+ * `apply` of a ReplicaSet that exists: unchanged when every given field matches; a new spec.replicas
+ * alone is applied (a scale, "configured"); any other change is refused, as for pods.
+ */
+async function applyExistingReplicaSet(name: string, namespace: string, manifest: Record<string, unknown>, ctx: CommandContext): Promise<boolean> {
+  const stored = (await ctx.client.getReplicaSet(namespace, name)).body;
+  const metadata = metadataOf(manifest);
+  const diffs = [
+    ...givenFieldDifferences(manifest['spec'], stored.spec, 'spec'),
+    ...givenFieldDifferences(metadata['labels'], stored.metadata.labels, 'metadata.labels'),
+    ...givenFieldDifferences(metadata['annotations'], stored.metadata.annotations, 'metadata.annotations'),
+  ];
+  const others = diffs.filter((d) => d.path !== 'spec.replicas');
+  if (others.length > 0) {
+    const nsFlag = namespace !== DEFAULT_NAMESPACE ? ` -n ${namespace}` : '';
+    ctx.io.err(
+      `replicaset.apps/${name}: only spec.replicas of a ReplicaSet can change once created (or use flotilla scale rs ${name}${nsFlag} --replicas N); ` +
+        `delete it first (flotilla delete rs ${name}${nsFlag})\n${describeDifferences(others)}`,
+    );
+    return false;
+  }
+  if (diffs.length === 0) {
+    ctx.io.out(`replicaset.apps/${name} unchanged\n`);
+    return true;
+  }
+  try {
+    const result = await ctx.client.patchReplicaSet(namespace, name, { spec: { replicas: (manifest['spec'] as Record<string, unknown>)['replicas'] } });
+    ctx.warn(result.warnings);
+  } catch (error) {
+    if (error instanceof ApiError) ctx.warn(error.warnings);
+    ctx.io.err(formatError(error, { action: `error when applying patch to replicaset.apps/${name}`, kind: 'ReplicaSet', name }));
+    if (error instanceof ApiUnreachableError) throw new StopAll();
+    return false;
+  }
+  ctx.io.out(`replicaset.apps/${name} configured\n`);
+  return true;
 }
 
 const MAX_SHOWN = 5;

@@ -2,7 +2,7 @@ import { ApiError, ApiUnreachableError } from '@flotilla/client';
 import type { ManifestSet } from '../manifests.ts';
 import { formatError } from '../render/errors.ts';
 import { DEFAULT_NAMESPACE, type CommandContext } from './context.ts';
-import { parseTargets, type ResourceKind } from './resource-types.ts';
+import { parseTargets, qualifiedKind, type ResourceKind } from './resource-types.ts';
 
 export interface DeleteCommandOptions {
   namespace?: string;
@@ -51,9 +51,9 @@ export async function runDelete(args: readonly string[], manifests: ManifestSet 
     for (const { object, source } of manifests.documents) {
       const metadata = (typeof object['metadata'] === 'object' && object['metadata'] !== null ? object['metadata'] : {}) as Record<string, unknown>;
       const name = typeof metadata['name'] === 'string' ? metadata['name'] : '';
-      const kind = object['kind'] === 'Pod' ? 'pod' : object['kind'] === 'Node' ? 'node' : undefined;
+      const kind = object['kind'] === 'Pod' ? 'pod' : object['kind'] === 'Node' ? 'node' : object['kind'] === 'ReplicaSet' ? 'replicaset' : undefined;
       if (!kind || !name) {
-        ctx.io.err(`error: cannot delete ${JSON.stringify(object['kind'] ?? '')} ${JSON.stringify(name)} from ${JSON.stringify(source)}: Flotilla deletes named Pods and Nodes\n`);
+        ctx.io.err(`error: cannot delete ${JSON.stringify(object['kind'] ?? '')} ${JSON.stringify(name)} from ${JSON.stringify(source)}: Flotilla deletes named Pods, Nodes and ReplicaSets\n`);
         failed = true;
         continue;
       }
@@ -87,7 +87,9 @@ export async function runDelete(args: readonly string[], manifests: ManifestSet 
         const items =
           target.kind === 'pod'
             ? (await ctx.client.listPods(namespace, { labelSelector: options.selector })).body.items
-            : (await ctx.client.listNodes({ labelSelector: options.selector })).body.items;
+            : target.kind === 'replicaset'
+              ? (await ctx.client.listReplicaSets(namespace, { labelSelector: options.selector })).body.items
+              : (await ctx.client.listNodes({ labelSelector: options.selector })).body.items;
         if (items.length === 0) ctx.io.err(target.kind === 'node' ? 'No resources found\n' : `No resources found in ${namespace} namespace.\n`);
         for (const item of items) victims.push({ kind: target.kind, name: item.metadata.name, namespace });
       } catch (error) {
@@ -105,9 +107,11 @@ export async function runDelete(args: readonly string[], manifests: ManifestSet 
       const result =
         victim.kind === 'pod'
           ? await ctx.client.deletePod(victim.namespace, victim.name, { gracePeriodSeconds: grace })
-          : await ctx.client.deleteNode(victim.name);
+          : victim.kind === 'replicaset'
+            ? await ctx.client.deleteReplicaSet(victim.namespace, victim.name)
+            : await ctx.client.deleteNode(victim.name);
       ctx.warn(result.warnings);
-      ctx.io.out(`${victim.kind} ${JSON.stringify(victim.name)} ${forced && victim.kind === 'pod' ? 'force deleted' : 'deleted'}\n`);
+      ctx.io.out(`${qualifiedKind(victim.kind)} ${JSON.stringify(victim.name)} ${forced && victim.kind === 'pod' ? 'force deleted' : 'deleted'}\n`);
     } catch (error) {
       if (error instanceof ApiError) {
         ctx.warn(error.warnings);

@@ -1,8 +1,9 @@
-import { ApiError } from '@flotilla/client';
+import { ApiError, formatLabelSelector } from '@flotilla/client';
 import type { KubeEvent, PodScheduling } from '@flotilla/client';
-import type { Node, Pod } from '@flotilla/model';
+import type { Node, Pod, ReplicaSet } from '@flotilla/model';
 import { describeNode } from '../render/describe-node.ts';
 import { describePod } from '../render/describe-pod.ts';
+import { describeReplicaSet, podPhaseCounts, type PodPhaseCounts } from '../render/describe-replica-set.ts';
 import { formatError, isFatal } from '../render/errors.ts';
 import { podNodeName } from '../render/pod-status.ts';
 import { DEFAULT_NAMESPACE, type CommandContext } from './context.ts';
@@ -35,7 +36,7 @@ export async function runDescribe(args: readonly string[], options: DescribeComm
 
   for (const target of targets) {
     if (target.kind === 'event') {
-      ctx.io.err('error: describe supports pods and nodes\n');
+      ctx.io.err('error: describe supports pods, nodes and replicasets\n');
       failed = true;
       continue;
     }
@@ -57,6 +58,23 @@ export async function runDescribe(args: readonly string[], options: DescribeComm
           }
         }
         for (const pod of pods) outputs.push(describePod(pod, await podEvents(pod, ctx), describeOptions, await podScheduling(pod, ctx)));
+      } else if (target.kind === 'replicaset') {
+        let replicaSets: ReplicaSet[] = [];
+        if (target.names.length === 0) {
+          replicaSets = (await ctx.client.listReplicaSets(options.allNamespaces ? undefined : namespace, { labelSelector: options.selector })).body.items;
+          if (replicaSets.length === 0) listedNothing = true;
+        } else {
+          for (const name of target.names) {
+            try {
+              const result = await ctx.client.getReplicaSet(namespace, name);
+              ctx.warn(result.warnings);
+              replicaSets.push(result.body);
+            } catch (error) {
+              if (fail(error)) return 1;
+            }
+          }
+        }
+        for (const rs of replicaSets) outputs.push(describeReplicaSet(rs, await replicaSetPods(rs, ctx), await replicaSetEvents(rs, ctx), describeOptions));
       } else {
         let nodes: Node[] = [];
         if (target.names.length === 0) {
@@ -106,6 +124,25 @@ async function podScheduling(pod: Pod, ctx: CommandContext): Promise<PodScheduli
   try {
     const scheduling = (await ctx.client.getScheduling(pod.metadata.namespace, pod.metadata.name)).body;
     return scheduling.metadata.uid === pod.metadata.uid ? scheduling : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The ReplicaSet's pods by phase: those its selector matches that it controls. */
+async function replicaSetPods(rs: ReplicaSet, ctx: CommandContext): Promise<PodPhaseCounts | { error: string }> {
+  try {
+    const pods = (await ctx.client.listPods(rs.metadata.namespace, { labelSelector: formatLabelSelector(rs.spec.selector) })).body.items;
+    return podPhaseCounts(rs, pods);
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+async function replicaSetEvents(rs: ReplicaSet, ctx: CommandContext): Promise<KubeEvent[] | undefined> {
+  try {
+    const events = (await ctx.client.listEvents(rs.metadata.namespace, { involvedObjectName: rs.metadata.name, kind: 'ReplicaSet' })).body.items;
+    return events.filter((e) => !e.involvedObject.uid || e.involvedObject.uid === rs.metadata.uid);
   } catch {
     return undefined;
   }

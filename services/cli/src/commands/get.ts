@@ -1,11 +1,23 @@
-import { ApiError } from '@flotilla/client';
+import { ApiError, FlotillaClient } from '@flotilla/client';
 import type { KubeEvent, ListMeta, WatchEvent } from '@flotilla/client';
-import type { Node, Pod } from '@flotilla/model';
+import type { Node, Pod, ReplicaSet } from '@flotilla/model';
 import { formatError, isFatal } from '../render/errors.ts';
-import { eventHeader, eventRow, nodeHeader, nodeRow, podHeader, podRow, renderTable, StreamingTable, type TableOptions } from '../render/get-table.ts';
+import {
+  eventHeader,
+  eventRow,
+  nodeHeader,
+  nodeRow,
+  podHeader,
+  podRow,
+  renderTable,
+  replicaSetHeader,
+  replicaSetRow,
+  StreamingTable,
+  type TableOptions,
+} from '../render/get-table.ts';
 import { parseOutputFormat, printNames, printObjects, toJson, toYaml, type OutputFormat } from '../render/output.ts';
 import { DEFAULT_NAMESPACE, type CommandContext } from './context.ts';
-import { parseTargets, type ResourceKind, type Target } from './resource-types.ts';
+import { parseTargets, qualifiedKind, type ResourceKind, type Target } from './resource-types.ts';
 
 export interface GetOptions {
   namespace?: string;
@@ -17,7 +29,7 @@ export interface GetOptions {
   watch?: boolean;
 }
 
-type AnyObject = Pod | Node | KubeEvent;
+type AnyObject = Pod | Node | KubeEvent | ReplicaSet;
 
 interface Fetched {
   kind: ResourceKind;
@@ -63,7 +75,7 @@ export async function runGet(args: readonly string[], options: GetOptions, ctx: 
     const single = fetched.length === 1 && fetched[0]!.byName && fetched[0]!.objects.length === 1 && targets[0]!.names.length === 1;
     if (total > 0 || !fetched.every((f) => f.byName)) ctx.io.out(printObjects(format, fetched.flatMap((f) => f.objects), single));
   } else if (format === 'name') {
-    for (const f of fetched) ctx.io.out(printNames(f.kind, f.objects.map((o) => o.metadata.name)));
+    for (const f of fetched) ctx.io.out(printNames(qualifiedKind(f.kind), f.objects.map((o) => o.metadata.name)));
   } else {
     const tables = fetched.filter((f) => f.objects.length > 0).map((f) => renderTable(buildTable(f.kind, f.objects, tableOptions)));
     ctx.io.out(tables.join('\n'));
@@ -92,6 +104,8 @@ function buildTable(kind: ResourceKind, objects: readonly AnyObject[], options: 
       return { header: nodeHeader(options), rows: (objects as Node[]).map((o) => nodeRow(o, options)) };
     case 'event':
       return { header: eventHeader(options), rows: (objects as KubeEvent[]).map((o) => eventRow(o, options)) };
+    case 'replicaset':
+      return { header: replicaSetHeader(options), rows: (objects as ReplicaSet[]).map((o) => replicaSetRow(o, options)) };
   }
 }
 
@@ -116,7 +130,9 @@ async function fetchTarget(target: Target, namespace: string, options: GetOption
           ? await ctx.client.listPods(ns, { labelSelector: options.selector, fieldSelector: options.fieldSelector })
           : target.kind === 'node'
             ? await ctx.client.listNodes({ labelSelector: options.selector, fieldSelector: options.fieldSelector })
-            : await ctx.client.listEvents(ns, { fieldSelector: options.fieldSelector });
+            : target.kind === 'replicaset'
+              ? await ctx.client.listReplicaSets(ns, { labelSelector: options.selector, fieldSelector: options.fieldSelector })
+              : await ctx.client.listEvents(ns, { fieldSelector: options.fieldSelector });
       ctx.warn(list.warnings);
       fetched.objects = list.body.items;
       fetched.list = list.body.metadata;
@@ -131,6 +147,10 @@ async function fetchTarget(target: Target, namespace: string, options: GetOption
           fetched.objects.push(result.body);
         } else if (target.kind === 'node') {
           const result = await ctx.client.getNode(name);
+          ctx.warn(result.warnings);
+          fetched.objects.push(result.body);
+        } else if (target.kind === 'replicaset') {
+          const result = await ctx.client.getReplicaSet(namespace, name);
           ctx.warn(result.warnings);
           fetched.objects.push(result.body);
         } else {
@@ -152,6 +172,7 @@ async function fetchTarget(target: Target, namespace: string, options: GetOption
 
 function watchPath(kind: ResourceKind, namespace: string | undefined): string {
   if (kind === 'node') return '/api/v1/nodes';
+  if (kind === 'replicaset') return FlotillaClient.replicaSetsPath(namespace);
   const resource = kind === 'pod' ? 'pods' : 'events';
   return namespace === undefined ? `/api/v1/${resource}` : `/api/v1/namespaces/${encodeURIComponent(namespace)}/${resource}`;
 }
@@ -178,7 +199,7 @@ async function watchTarget(target: Target, fetched: Fetched, namespace: string, 
       if (name && object.metadata.name !== name) continue;
       if (format === 'json') ctx.io.out(toJson(object));
       else if (format === 'yaml') ctx.io.out(`---\n${toYaml(object)}`);
-      else if (format === 'name') ctx.io.out(printNames(target.kind, [object.metadata.name]));
+      else if (format === 'name') ctx.io.out(printNames(qualifiedKind(target.kind), [object.metadata.name]));
       else {
         const options = { ...tableOptions, now: ctx.now() };
         if (!headerPrinted) {

@@ -1,6 +1,6 @@
 // Resource type names and short names, as `kubectl get`/`delete`/`describe` accept them.
 
-export type ResourceKind = 'pod' | 'node' | 'event';
+export type ResourceKind = 'pod' | 'node' | 'event' | 'replicaset';
 
 const ALIASES: Record<string, ResourceKind> = {
   pod: 'pod',
@@ -12,7 +12,15 @@ const ALIASES: Record<string, ResourceKind> = {
   event: 'event',
   events: 'event',
   ev: 'event',
+  replicaset: 'replicaset',
+  replicasets: 'replicaset',
+  rs: 'replicaset',
 };
+
+/** How kubectl names a kind in `-o name` and in "created"/"deleted" lines: `pod`, `replicaset.apps`. */
+export function qualifiedKind(kind: ResourceKind): string {
+  return kind === 'replicaset' ? 'replicaset.apps' : kind;
+}
 
 export function resolveKind(name: string): ResourceKind | undefined {
   return ALIASES[name.toLowerCase()] ?? ALIASES[name.toLowerCase().split('.')[0] ?? ''];
@@ -27,7 +35,7 @@ export interface Target {
  * `TYPE [NAME...]` or `TYPE/NAME...`. Returns the targets in order, or an error message.
  */
 export function parseTargets(args: readonly string[]): Target[] | string {
-  if (args.length === 0) return 'you must specify the type of resource to get. Valid resource types include: pods, nodes, events';
+  if (args.length === 0) return 'you must specify the type of resource to get. Valid resource types include: pods, nodes, replicasets, events';
   if (args[0]!.includes('/')) {
     const targets: Target[] = [];
     for (const arg of args) {

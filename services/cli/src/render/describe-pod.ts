@@ -70,12 +70,16 @@ export function describePod(pod: Pod, events: readonly KubeEvent[] | undefined, 
 
 type TimeFormat = (t: string | null | undefined) => string;
 
-function describeContainers(w: PrefixWriter, label: string, containers: readonly Container[], statuses: readonly ContainerStatus[] | undefined, time: TimeFormat): void {
+/**
+ * kubectl's describeContainers. `space` indents the section under a heading (a pod template's
+ * `Pod Template:`): the label gets it, each name one more space, as kubectl lays it out.
+ */
+export function describeContainers(w: PrefixWriter, label: string, containers: readonly Container[], statuses: readonly ContainerStatus[] | undefined, time: TimeFormat, space = ''): void {
   const byName = new Map((statuses ?? []).map((s) => [s.name, s]));
-  w.write(0, `${label}:${containers.length === 0 ? ' <none>' : ''}\n`);
+  w.write(0, `${space}${label}:${containers.length === 0 ? ' <none>' : ''}\n`);
   for (const container of containers) {
     const status = byName.get(container.name);
-    w.write(1, `${container.name}:\n`);
+    w.write(1, `${space ? ' ' : ''}${container.name}:\n`);
     if (status) w.write(2, `Container ID:\t${status.containerID ?? ''}\n`);
     w.write(2, `Image:\t${container.image ?? ''}\n`);
     if (status) w.write(2, `Image ID:\t${status.imageID ?? ''}\n`);
@@ -185,14 +189,15 @@ function describeMounts(w: PrefixWriter, container: Container): void {
   }
 }
 
-function describeVolumes(w: PrefixWriter, volumes: readonly Volume[] | undefined): void {
+/** kubectl's describeVolumes; `space` as in describeContainers. */
+export function describeVolumes(w: PrefixWriter, volumes: readonly Volume[] | undefined, space = ''): void {
   if (!volumes || volumes.length === 0) {
-    w.write(0, 'Volumes:\t<none>\n');
+    w.write(0, `${space}Volumes:\t<none>\n`);
     return;
   }
-  w.write(0, 'Volumes:\n');
+  w.write(0, `${space}Volumes:\n`);
   for (const volume of volumes) {
-    w.write(1, `${volume.name}:\n`);
+    w.write(1, `${space ? ' ' : ''}${volume.name}:\n`);
     const field = (source: unknown, key: string): string => {
       const value = typeof source === 'object' && source !== null ? (source as Record<string, unknown>)[key] : undefined;
       return value === undefined || value === null ? '' : String(value);

@@ -2,7 +2,7 @@ import { ApiError, ApiTimeoutError, ApiUnreachableError } from '@flotilla/client
 
 // Errors worded as kubectl words them (`Error from server (NotFound): pods "x" not found`).
 
-const KIND_BY_RESOURCE: Record<string, string> = { pods: 'Pod', nodes: 'Node', events: 'Event' };
+const KIND_BY_RESOURCE: Record<string, string> = { pods: 'Pod', nodes: 'Node', events: 'Event', replicasets: 'ReplicaSet', 'replicasets.apps': 'ReplicaSet' };
 
 export interface ErrorContext {
   /** `error when creating "pod.yaml"` (kubectl's wording for -f). */

@@ -1,5 +1,5 @@
-import type { KubeEvent } from '@flotilla/client';
-import type { Node, Pod } from '@flotilla/model';
+import { formatLabelSelector, type KubeEvent } from '@flotilla/client';
+import type { Container, Node, Pod, ReplicaSet } from '@flotilla/model';
 import { since } from './duration.ts';
 import { podIP, podNodeName, summarizePod } from './pod-status.ts';
 import { cellWidth, formatTable } from './tabwriter.ts';
@@ -107,6 +107,39 @@ export function nodeRow(node: Node, options: TableOptions): string[] {
   return decorateRow(row, undefined, node.metadata.labels, options, false);
 }
 
+// ---- replica sets ----
+
+export function replicaSetHeader(options: TableOptions): string[] {
+  const header = ['NAME', 'DESIRED', 'CURRENT', 'READY', 'AGE'];
+  if (options.wide) header.push('CONTAINERS', 'IMAGES', 'SELECTOR');
+  return decorateHeader(header, options, true);
+}
+
+export function replicaSetRow(rs: ReplicaSet, options: TableOptions): string[] {
+  const row = [
+    rs.metadata.name,
+    String(rs.spec.replicas ?? 1),
+    String(rs.status?.replicas ?? 0),
+    String(rs.status?.readyReplicas ?? 0),
+    since(rs.metadata.creationTimestamp, options.now),
+  ];
+  if (options.wide) {
+    const { names, images } = containerCells(rs.spec.template.spec.containers);
+    row.push(names, images, selectorText(rs));
+  }
+  return decorateRow(row, rs.metadata.namespace, rs.metadata.labels, options, true);
+}
+
+/** metav1.FormatLabelSelector: the selector's string form, `<none>` when empty. */
+export function selectorText(rs: ReplicaSet): string {
+  return formatLabelSelector(rs.spec.selector) || '<none>';
+}
+
+/** kubectl's layoutContainerCells: container names and images, comma-separated. */
+function containerCells(containers: readonly Container[]): { names: string; images: string } {
+  return { names: containers.map((c) => c.name).join(','), images: containers.map((c) => c.image ?? '').join(',') };
+}
+
 // ---- events ----
 
 export function eventHeader(options: TableOptions): string[] {
@@ -157,6 +190,10 @@ export function podTable(pods: readonly Pod[], options: TableOptions): Table {
 
 export function nodeTable(nodes: readonly Node[], options: TableOptions): Table {
   return { header: nodeHeader(options), rows: nodes.map((node) => nodeRow(node, options)) };
+}
+
+export function replicaSetTable(replicaSets: readonly ReplicaSet[], options: TableOptions): Table {
+  return { header: replicaSetHeader(options), rows: replicaSets.map((rs) => replicaSetRow(rs, options)) };
 }
 
 export function eventTable(events: readonly KubeEvent[], options: TableOptions): Table {

@@ -2,18 +2,22 @@
 import { describe, expect, it } from 'vitest';
 import { describeNode } from './describe-node.ts';
 import { describePod } from './describe-pod.ts';
-import { eventTable, nodeTable, podTable, renderTable } from './get-table.ts';
+import { describeReplicaSet } from './describe-replica-set.ts';
+import { eventTable, nodeTable, podTable, renderTable, replicaSetTable } from './get-table.ts';
 import {
   NOW,
   completedPod,
   crashingPod,
   creatingPod,
+  frontendReplicaSet,
   initErrorPod,
   initPod,
   node1,
   node2,
   pendingPod,
+  replicaSetEvents,
   runningPod,
+  scalingReplicaSet,
   sidecarPod,
   terminatingPod,
   webEvents,
@@ -384,6 +388,96 @@ describe('describe', () => {
       "  cpu                0 (0%)    0 (0%)",
       "  memory             0 (0%)    0 (0%)",
       "  ephemeral-storage  0 (0%)    0 (0%)",
+    ].join('\n') + '\n');
+  });
+});
+
+describe('replicasets', () => {
+  const replicaSets = [frontendReplicaSet, scalingReplicaSet];
+
+  it('get rs', () => {
+    expect(renderTable(replicaSetTable(replicaSets, { now: NOW }))).toBe([
+      "NAME       DESIRED   CURRENT   READY   AGE",
+      "frontend   3         3         2       13s",
+      "web        10        4         1       3h",
+    ].join('\n') + '\n');
+  });
+
+  it('get rs -A -o wide', () => {
+    expect(renderTable(replicaSetTable(replicaSets, { now: NOW, wide: true, allNamespaces: true }))).toBe([
+      "NAMESPACE   NAME       DESIRED   CURRENT   READY   AGE   CONTAINERS      IMAGES                        SELECTOR",
+      "default     frontend   3         3         2       13s   php-redis,log   gb-frontend:v5,busybox:1.36   env in (canary,prod),tier=frontend",
+      "team-b      web        10        4         1       3h    nginx           nginx:1.25                    app=web",
+    ].join('\n') + '\n');
+  });
+
+  it('describe rs: replicas, pods status, the pod template and events', () => {
+    expect(describeReplicaSet(frontendReplicaSet, { running: 2, waiting: 1, succeeded: 0, failed: 0 }, replicaSetEvents, { now: NOW })).toBe([
+      "Name:         frontend",
+      "Namespace:    default",
+      "Selector:     env in (canary,prod),tier=frontend",
+      "Labels:       app=guestbook",
+      "              tier=frontend",
+      "Annotations:  <none>",
+      "Replicas:     3 current / 3 desired",
+      "Pods Status:  2 Running / 1 Waiting / 0 Succeeded / 0 Failed",
+      "Pod Template:",
+      "  Labels:  env=prod",
+      "           tier=frontend",
+      "  Containers:",
+      "   php-redis:",
+      "    Image:        gb-frontend:v5",
+      "    Port:         <none>",
+      "    Host Port:    <none>",
+      "    Environment:  <none>",
+      "    Mounts:       <none>",
+      "   log:",
+      "    Image:      busybox:1.36",
+      "    Port:       <none>",
+      "    Host Port:  <none>",
+      "    Command:",
+      "      sh",
+      "      -c",
+      "      tail -f /var/log/app.log",
+      "    Environment:   <none>",
+      "    Mounts:        <none>",
+      "  Volumes:         <none>",
+      "  Node-Selectors:  <none>",
+      "  Tolerations:     <none>",
+      "Events:",
+      "  Type    Reason            Age   From                   Message",
+      "  ----    ------            ----  ----                   -------",
+      "  Normal  SuccessfulCreate  13s   replicaset-controller  Created pod: frontend-gbgfx",
+    ].join('\n') + '\n');
+  });
+
+  it('describe rs: volumes, node selector and tolerations of the template; pods that could not be read', () => {
+    expect(describeReplicaSet(scalingReplicaSet, { error: 'the server is unreachable' }, [], { now: NOW })).toBe([
+      "Name:         web",
+      "Namespace:    team-b",
+      "Selector:     app=web",
+      "Labels:       <none>",
+      "Annotations:  <none>",
+      "Replicas:     4 current / 10 desired",
+      "Pods Status:  error in fetching pods: the server is unreachable",
+      "Pod Template:",
+      "  Labels:  app=web",
+      "  Containers:",
+      "   nginx:",
+      "    Image:        nginx:1.25",
+      "    Port:         80/TCP",
+      "    Host Port:    0/TCP",
+      "    Environment:  <none>",
+      "    Mounts:",
+      "      /html from html (rw)",
+      "  Volumes:",
+      "   html:",
+      "    Type:          EmptyDir (a temporary directory that shares a pod's lifetime)",
+      "    Medium:        ",
+      "    SizeLimit:     <unset>",
+      "  Node-Selectors:  zone=a",
+      "  Tolerations:     node.kubernetes.io/unreachable:NoExecute op=Exists for 60s",
+      "Events:            <none>",
     ].join('\n') + '\n');
   });
 });

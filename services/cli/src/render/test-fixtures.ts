@@ -1,6 +1,6 @@
 // Fixed pods, nodes and events for the golden tests of the renderers. `NOW` is the time they are seen.
 import type { KubeEvent } from '@flotilla/client';
-import type { Node, Pod } from '@flotilla/model';
+import type { Node, Pod, ReplicaSet } from '@flotilla/model';
 
 export const NOW = new Date('2024-05-01T12:00:00Z');
 
@@ -229,4 +229,62 @@ export const webEvents: KubeEvent[] = [
     lastTimestamp: ago(20),
     count: 17,
   }),
+];
+
+export const frontendReplicaSet: ReplicaSet = {
+  apiVersion: 'apps/v1',
+  kind: 'ReplicaSet',
+  metadata: { name: 'frontend', namespace: 'default', uid: 'uid-frontend', creationTimestamp: ago(13), generation: 2, labels: { app: 'guestbook', tier: 'frontend' } },
+  spec: {
+    replicas: 3,
+    selector: { matchLabels: { tier: 'frontend' }, matchExpressions: [{ key: 'env', operator: 'In', values: ['prod', 'canary'] }] },
+    template: {
+      metadata: { labels: { tier: 'frontend', env: 'prod' } },
+      spec: {
+        containers: [
+          { name: 'php-redis', image: 'gb-frontend:v5' },
+          { name: 'log', image: 'busybox:1.36', command: ['sh', '-c', 'tail -f /var/log/app.log'] },
+        ],
+        restartPolicy: 'Always',
+        terminationGracePeriodSeconds: 30,
+      },
+    },
+  },
+  status: { replicas: 3, fullyLabeledReplicas: 3, readyReplicas: 2, availableReplicas: 2, observedGeneration: 2 },
+};
+
+export const scalingReplicaSet: ReplicaSet = {
+  apiVersion: 'apps/v1',
+  kind: 'ReplicaSet',
+  metadata: { name: 'web', namespace: 'team-b', uid: 'uid-rs-web', creationTimestamp: ago(3 * 3600), generation: 1 },
+  spec: {
+    replicas: 10,
+    selector: { matchLabels: { app: 'web' } },
+    template: {
+      metadata: { labels: { app: 'web' } },
+      spec: {
+        containers: [{ name: 'nginx', image: 'nginx:1.25', ports: [{ containerPort: 80, protocol: 'TCP' }], volumeMounts: [{ name: 'html', mountPath: '/html' }] }],
+        volumes: [{ name: 'html', emptyDir: {} }],
+        nodeSelector: { zone: 'a' },
+        tolerations: [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 60 }],
+      },
+    },
+  },
+  status: { replicas: 4, readyReplicas: 1 },
+};
+
+export const replicaSetEvents: KubeEvent[] = [
+  {
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name: 'frontend.1', namespace: 'default', uid: 'e-rs-1', resourceVersion: '20', creationTimestamp: ago(13) },
+    involvedObject: { kind: 'ReplicaSet', namespace: 'default', name: 'frontend', uid: 'uid-frontend' },
+    reason: 'SuccessfulCreate',
+    message: 'Created pod: frontend-gbgfx',
+    type: 'Normal',
+    source: { component: 'replicaset-controller' },
+    firstTimestamp: ago(13),
+    lastTimestamp: ago(13),
+    count: 1,
+  },
 ];
