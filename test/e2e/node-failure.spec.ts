@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
 import { waitFor } from '@flotilla/testkit';
 import { pidsMatching, requireRootAndIp } from './support/process-pods.ts';
 import { FAST_SIM, podManifest, startTestCluster, type PodJson, type TestCluster } from './support/test-cluster.ts';
@@ -55,6 +56,13 @@ describe('nodes that fail and pods that come back', () => {
     });
   });
 
+  beforeEach(() => {
+    // The services' own words are what explains a failure here.
+    onTestFailed(() => {
+      process.stderr.write(`\n--- service output ---\n${t.cluster.tails()}\n`);
+    });
+  });
+
   afterAll(async () => {
     await t?.stop();
   });
@@ -98,7 +106,8 @@ describe('nodes that fail and pods that come back', () => {
   it('replaces the pods of a killed node and never runs more than the replicas; the returning node stops what was replaced', async () => {
     const marker = `flotilla-e2e-heal-${process.pid}`;
     // node-a runs real processes; node-b and node-c are simulated.
-    const agentA = t.cluster.add('agent-a', 'node-agent', ['--name', 'node-a', '--runtime', 'process', '--pod-network', 'netns', '--pods', '5', ...LEASE]);
+    const stateDir = join(t.cluster.options.dataDir, 'agent-a');
+    const agentA = t.cluster.add('agent-a', 'node-agent', ['--name', 'node-a', '--runtime', 'process', '--pod-network', 'netns', '--state-dir', stateDir, '--pods', '5', ...LEASE]);
     await waitFor(async () => (await nodes()).some((n) => n.metadata.name === 'node-a' && readyCondition(n) === 'True'), 20_000);
     const rs = await createReplicaSet(
       replicaSet('heal', 5, { name: 'main', image: 'flotilla.local/shell', command: ['/bin/sh', '-c', `trap 'exit 0' TERM; while true; do sleep 0.2; done # ${marker}`] }),

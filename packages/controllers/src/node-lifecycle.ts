@@ -110,8 +110,10 @@ function healthDeadline(record: NodeRecord, lease: NodeLeaseView | undefined, op
   const created = Date.parse(record.node.metadata.creationTimestamp ?? '');
   const startup = Number.isNaN(created) ? Number.NEGATIVE_INFINITY : created + options.startupGraceMs;
   if (lease) {
+    // A node that has renewed its lease has reported: only the grace period applies (the startup
+    // grace is for a node that never reported, as with the kubelet's first status).
     const renewed = Date.parse(lease.renewTime);
-    return Math.max(Number.isNaN(renewed) ? Number.NEGATIVE_INFINITY : renewed + options.gracePeriodMs, startup);
+    return Number.isNaN(renewed) ? startup : renewed + options.gracePeriodMs;
   }
   const observed = options.observingSince === undefined ? Number.NEGATIVE_INFINITY : options.observingSince + options.gracePeriodMs;
   return Math.max(startup, observed);

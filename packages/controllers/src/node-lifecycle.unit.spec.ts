@@ -54,6 +54,14 @@ describe('decideNodeLifecycle: leases', () => {
     ]);
   });
 
+  it('does not extend the startup grace to a node that renewed its lease and then went quiet', () => {
+    const world = new World().apply(nodeRegistered({ name: 'node-1' }));
+    // Registered at T0, renewed once at T0 + 1 s, then died: unreachable after the grace, well within the startup grace.
+    expect(decideNodeLifecycle(world.state, leases({ 'node-1': T0 + S }), T0 + S + GRACE + 1, options())).toEqual([
+      { type: 'NodeMarkedUnreachable', data: { name: 'node-1', leaseRenewTime: iso(T0 + S), message: 'Kubelet stopped posting node status.' } },
+    ]);
+  });
+
   it('gives a node whose lease it has not seen yet a full grace period from when it began watching', () => {
     const world = new World().apply(nodeRegistered({ name: 'node-1' }));
     const since = T0 + 3_600 * S;

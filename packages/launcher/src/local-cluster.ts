@@ -112,21 +112,33 @@ export class LocalCluster {
     await Promise.all([...this.services.values()].map((s) => s.close()));
     // A stopped node agent leaves its pods running for the next one to adopt (a kubelet restart);
     // stopping the whole cluster must not leave real processes and network namespaces behind.
-    if (this.options.runtime === 'process' && this.options.nodes > 0) await this.removeProcessPods();
+    const agents = [...this.services.values()].filter((s) => s.spec.service === 'node-agent' && runsProcessRuntime(s.spec.args, this.options.env));
+    for (const agent of agents) await this.removeProcessPods(agent);
     await this.nats?.stop();
   }
 
-  private async removeProcessPods(): Promise<void> {
+  /** Runs `node-agent --remove-pods` with the agent's own flags (same nodes, same state dir). */
+  private async removeProcessPods(agent: ServiceProcess): Promise<void> {
     const cleaner = new ServiceProcess({
-      id: 'node-agent-remove-pods',
+      id: `${agent.spec.id}-remove-pods`,
       service: 'node-agent',
-      args: [...this.nodeAgentArgs(), '--remove-pods'],
+      args: [...agent.spec.args, '--remove-pods'],
       env: { ...this.options.env },
-      logFile: join(this.options.dataDir, 'logs', 'node-agent-remove-pods.log'),
+      logFile: join(this.options.dataDir, 'logs', `${agent.spec.id}-remove-pods.log`),
       ...(this.options.echo ? { echo: this.options.echo } : {}),
     });
     cleaner.start();
     const code = await cleaner.exited();
     if (code !== 0) throw new Error(`removing the process runtime's pods failed (exit ${code}):\n${cleaner.tail()}`);
   }
+}
+
+/** The agent's runtime as its flags (the last --runtime wins) or FLOTILLA_RUNTIME choose it. */
+function runsProcessRuntime(args: readonly string[], env: Record<string, string> | undefined): boolean {
+  let runtime = env?.FLOTILLA_RUNTIME ?? 'sim';
+  args.forEach((arg, i) => {
+    if (arg === '--runtime' && args[i + 1] !== undefined) runtime = args[i + 1]!;
+    else if (arg.startsWith('--runtime=')) runtime = arg.slice('--runtime='.length);
+  });
+  return runtime === 'process';
 }
