@@ -38,6 +38,12 @@ const cluster = new LocalCluster({
   ...(verbose ? { echo: process.stdout } : {}),
 });
 
+/** Milliseconds from the environment as seconds for the banner. */
+function seconds(raw: string | undefined, fallbackMs: number): number {
+  const ms = raw === undefined || raw === '' ? fallbackMs : Number(raw);
+  return Number.isFinite(ms) ? ms / 1000 : fallbackMs / 1000;
+}
+
 let stopping = false;
 async function shutdown(code: number): Promise<void> {
   if (stopping) return;
@@ -68,7 +74,8 @@ Flotilla is running.
   nodes      ${nodes} ${runtime === 'process' ? 'nodes on the process runtime (real processes)' : 'simulated nodes'} in one node agent (FLOTILLA_NODES, FLOTILLA_RUNTIME)${
   runtime === 'process' ? `\n  pod state  ${dataDir}/node-agent   (sandboxes, container state and logs)` : ''
 }
-  controller node lifecycle and ReplicaSets: a node goes NotReady 50 s after its last lease renewal, its pods are evicted 300 s after that (FLOTILLA_CONTROLLER_ARGS)
+  controller node lifecycle and ReplicaSets: a node goes NotReady ${seconds(process.env.FLOTILLA_NODE_MONITOR_GRACE_MS, 50_000)} s after its last lease renewal (FLOTILLA_NODE_MONITOR_GRACE_MS),
+             its pods are evicted ${process.env.FLOTILLA_DEFAULT_UNREACHABLE_TOLERATION_SECONDS || '300'} s after that unless they say otherwise (FLOTILLA_DEFAULT_UNREACHABLE_TOLERATION_SECONDS)
   logs       ${dataDir}/logs/*.log   (FLOTILLA_VERBOSE=1 prints them here)
 
 Try, in another terminal:${cluster.apiUrl === 'http://127.0.0.1:7070' ? '' : `\n  export FLOTILLA_SERVER=${cluster.apiUrl}`}
@@ -76,6 +83,7 @@ Try, in another terminal:${cluster.apiUrl === 'http://127.0.0.1:7070' ? '' : `\n
   npx flotilla get pods -o wide
   npx flotilla describe pod web
   npx flotilla get nodes
+  NATS_URL=${cluster.natsUrl} npm run node-agent -- --name node-${nodes + 1}   # one more node, in its own process
 
 Ctrl-C stops the cluster; its event log stays in ${dataDir} for the next start.
 `);
