@@ -52,7 +52,9 @@ describe('nodes that fail and pods that come back', () => {
     t = await startTestCluster({
       nodes: 0,
       env: { FLOTILLA_DEFAULT_UNREACHABLE_TOLERATION_SECONDS: String(TOLERATION_S), FLOTILLA_DEFAULT_NOT_READY_TOLERATION_SECONDS: String(TOLERATION_S) },
-      controllerArgs: ['--node-monitor-grace-ms', String(GRACE_MS), '--eviction-rate', '1', '--sync-period-ms', '200'],
+      // A node killed before its first lease renewal reached the controller is judged by the startup
+      // grace (it never reported), so that is shortened too.
+      controllerArgs: ['--node-monitor-grace-ms', String(GRACE_MS), '--node-startup-grace-ms', '3000', '--eviction-rate', '1', '--sync-period-ms', '200'],
     });
   });
 
