@@ -1,32 +1,8 @@
-// The controller's /metrics: Prometheus text exposition format 0.0.4, written by hand (no client
-// library). Kubernetes' names where kube-controller-manager has the metric; flotilla_ for the rest.
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+// The controller's /metrics families (Prometheus text rendering and the HTTP server are in
+// service-kit). Kubernetes' names where kube-controller-manager has the metric; flotilla_ for the rest.
+import { renderMetricFamilies, type MetricFamily } from '@flotilla/service-kit';
 import type { ClusterState } from '@flotilla/state';
 import type { ControllerStats } from './controller-loop.ts';
-
-export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
-
-interface Family {
-  name: string;
-  help: string;
-  type: 'counter' | 'gauge';
-  samples: Array<{ labels?: Record<string, string>; value: number }>;
-}
-
-function escapeLabel(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-}
-
-function renderFamily(family: Family): string {
-  const lines = [`# HELP ${family.name} ${family.help}`, `# TYPE ${family.name} ${family.type}`];
-  for (const sample of family.samples) {
-    const labels = Object.entries(sample.labels ?? {});
-    const labelText = labels.length === 0 ? '' : `{${labels.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}`;
-    lines.push(`${family.name}${labelText} ${sample.value}`);
-  }
-  return lines.join('\n');
-}
 
 export interface MetricsSnapshot {
   replica: string;
@@ -44,9 +20,9 @@ export function renderMetrics({ replica, stats, state, inFlight }: MetricsSnapsh
     unreachable++;
     if (node.unreachable.evictionTaintAddedAt !== undefined) tainted++;
   }
-  const counter = (name: string, help: string, value: number): Family => ({ name, help, type: 'counter', samples: [{ value }] });
-  const gauge = (name: string, help: string, value: number): Family => ({ name, help, type: 'gauge', samples: [{ value }] });
-  const families: Family[] = [
+  const counter = (name: string, help: string, value: number): MetricFamily => ({ name, help, type: 'counter', samples: [{ value }] });
+  const gauge = (name: string, help: string, value: number): MetricFamily => ({ name, help, type: 'gauge', samples: [{ value }] });
+  const families: MetricFamily[] = [
     counter('flotilla_controller_pods_created_total', 'Pods this replica created for ReplicaSets.', stats.podsCreated),
     counter('flotilla_controller_pods_deleted_total', 'Pods this replica deleted: ReplicaSet scale-down and pods of deleted ReplicaSets.', stats.podsDeleted),
     counter('flotilla_controller_pod_creations_ignored_total', 'Pod creations the fold ignored because the ReplicaSet was full by then or the name was taken.', stats.creationsIgnored),
@@ -64,33 +40,7 @@ export function renderMetrics({ replica, stats, state, inFlight }: MetricsSnapsh
     gauge('flotilla_controller_decisions_in_flight', 'Decisions appended and not yet applied by the fold.', inFlight),
     { name: 'flotilla_controller_info', help: 'The replica name.', type: 'gauge', samples: [{ labels: { replica }, value: 1 }] },
   ];
-  return `${families.map(renderFamily).join('\n')}\n`;
+  return renderMetricFamilies(families);
 }
 
-/** A tiny HTTP server: GET /metrics (and /healthz); everything else is 404. */
-export async function startMetricsServer(port: number, host: string, render: () => string): Promise<{ url: string; close(): Promise<void> }> {
-  const server = createServer((request, response) => {
-    const path = (request.url ?? '/').split('?')[0];
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
-      response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
-    } else if (path === '/metrics') {
-      response.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE }).end(request.method === 'HEAD' ? undefined : render());
-    } else if (path === '/healthz') {
-      response.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
-    } else {
-      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics\n');
-    }
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}/metrics`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
+export { METRICS_CONTENT_TYPE, parseMetrics, startMetricsServer } from '@flotilla/service-kit';
