@@ -21,6 +21,12 @@ export const NODE_LOST_REASON = 'NodeLost';
 /** What the controller needs of a node's lease (packages/leases NodeLease). */
 export interface NodeLeaseView {
   renewTime: string;
+  /**
+   * When this controller saw that renewTime arrive (ms, its own clock). Kubernetes judges a node by
+   * this probe time, not by the node's clock: skew between machines, or a lag in the lease feed,
+   * then cannot make a live node look dead. Absent: renewTime is taken as it is.
+   */
+  observedAt?: number;
 }
 
 export interface NodeLifecycleOptions {
@@ -31,8 +37,9 @@ export interface NodeLifecycleOptions {
   /** Paces the NoExecute taints (and so the evictions), across calls. */
   evictionLimiter: EvictionRateLimiter;
   /**
-   * When this controller began watching leases (ms). A node whose lease it has not seen yet gets a full
-   * grace period from then, as Kubernetes' controller starts its probe clock when it first sees a node.
+   * When this controller began watching leases, or got its lease feed back after losing it (ms). Every
+   * node gets a full grace period from then, as Kubernetes' controller starts its probe clock when it
+   * first sees a node: nodes could not renew (or be seen renewing) while nobody was watching.
    */
   observingSince?: number;
   /** Message ids of decisions appended but not folded yet: a taint in flight does not take a second token. */
@@ -70,7 +77,7 @@ export function decideNodeLifecycle(
       }
       continue;
     }
-    if (lease && isRenewedSince(lease, unreachable.leaseRenewTime) && now - Date.parse(lease.renewTime) <= options.gracePeriodMs) {
+    if (lease && isRenewedSince(lease, unreachable.leaseRenewTime) && now - leaseSeenAt(lease) <= options.gracePeriodMs) {
       events.push({ type: 'NodeMarkedReachable', data: { name, leaseRenewTime: lease.renewTime } });
       comingBack.add(name);
       continue;
@@ -109,14 +116,19 @@ export function decideNodeLifecycle(
 function healthDeadline(record: NodeRecord, lease: NodeLeaseView | undefined, options: NodeLifecycleOptions): number {
   const created = Date.parse(record.node.metadata.creationTimestamp ?? '');
   const startup = Number.isNaN(created) ? Number.NEGATIVE_INFINITY : created + options.startupGraceMs;
+  const watching = options.observingSince === undefined ? Number.NEGATIVE_INFINITY : options.observingSince + options.gracePeriodMs;
   if (lease) {
     // A node that has renewed its lease has reported: only the grace period applies (the startup
     // grace is for a node that never reported, as with the kubelet's first status).
-    const renewed = Date.parse(lease.renewTime);
-    return Number.isNaN(renewed) ? startup : renewed + options.gracePeriodMs;
+    const seen = leaseSeenAt(lease);
+    return Math.max(Number.isNaN(seen) ? startup : seen + options.gracePeriodMs, watching);
   }
-  const observed = options.observingSince === undefined ? Number.NEGATIVE_INFINITY : options.observingSince + options.gracePeriodMs;
-  return Math.max(startup, observed);
+  return Math.max(startup, watching);
+}
+
+/** The probe time of a lease: when the controller saw it, else its renewTime. */
+function leaseSeenAt(lease: NodeLeaseView): number {
+  return lease.observedAt ?? Date.parse(lease.renewTime);
 }
 
 function isRenewedSince(lease: NodeLeaseView, recorded: string | undefined): boolean {

@@ -62,6 +62,22 @@ describe('decideNodeLifecycle: leases', () => {
     ]);
   });
 
+  it('judges a node by when it saw the renewal arrive, not by the clock of the node that wrote it', () => {
+    const world = new World().apply(nodeRegistered({ name: 'node-1' }));
+    // The node's clock runs 30 s behind: its renewTime says T0 + 100 s, the controller saw it at T0 + 130 s.
+    const lease = new Map([['node-1', { renewTime: iso(T0 + 100 * S), observedAt: T0 + 130 * S }]]);
+    expect(decideNodeLifecycle(world.state, lease, T0 + 130 * S + GRACE, options())).toEqual([]);
+    expect(types(decideNodeLifecycle(world.state, lease, T0 + 130 * S + GRACE + 1, options()))).toEqual(['NodeMarkedUnreachable:node-1']);
+  });
+
+  it('gives every node, with a lease or not, a full grace period from when the lease feed came back', () => {
+    const world = new World().apply(nodeRegistered({ name: 'node-1' }));
+    const restored = T0 + 300 * S; // the feed was down from T0 + 100 s: nobody could renew
+    const lease = leases({ 'node-1': T0 + 100 * S });
+    expect(decideNodeLifecycle(world.state, lease, restored + GRACE, options({ observingSince: restored }))).toEqual([]);
+    expect(types(decideNodeLifecycle(world.state, lease, restored + GRACE + 1, options({ observingSince: restored })))).toEqual(['NodeMarkedUnreachable:node-1']);
+  });
+
   it('gives a node whose lease it has not seen yet a full grace period from when it began watching', () => {
     const world = new World().apply(nodeRegistered({ name: 'node-1' }));
     const since = T0 + 3_600 * S;

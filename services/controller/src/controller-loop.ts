@@ -88,7 +88,8 @@ export class ControllerLoop {
     appendRetries: 0,
   };
   /** The latest lease seen per node name. */
-  readonly leases = new Map<string, { nodeName: string; renewTime: string }>();
+  /** The latest lease per node, with when this controller saw its renewTime arrive (its own clock). */
+  readonly leases = new Map<string, { nodeName: string; renewTime: string; observedAt: number }>();
   private readonly pending = new Map<string, Pending>();
   /** PodCreated uids the log holds but the fold ignored (see ReplicaSetDecisionOptions.burnedUids). */
   private readonly burnedUids = new Set<string>();
@@ -127,6 +128,14 @@ export class ControllerLoop {
       for (const change of changes) if (change.kind === 'ReplicaSet') this.dirtyReplicaSets.add(change.key);
       this.schedule(this.options.debounceMs ?? 20);
     });
+  }
+
+  /**
+   * The lease feed is back after an outage: nodes could not renew, or not be seen renewing, meanwhile,
+   * so every node gets a full grace period from now before it can be judged unreachable.
+   */
+  leaseFeedRestored(): void {
+    this.observingSince = this.now();
   }
 
   /** Call after the projection caught up. */
@@ -314,7 +323,8 @@ export class ControllerLoop {
     try {
       for await (const lease of feed.watch(this.abort.signal)) {
         const previous = this.leases.get(lease.nodeName);
-        this.leases.set(lease.nodeName, lease);
+        const observedAt = previous?.renewTime === lease.renewTime ? previous.observedAt : this.now();
+        this.leases.set(lease.nodeName, { nodeName: lease.nodeName, renewTime: lease.renewTime, observedAt });
         // A renewal from a node marked unreachable: mark it reachable soon rather than at the next period.
         if (previous?.renewTime !== lease.renewTime && this.options.projection.state.nodes.get(lease.nodeName)?.unreachable) {
           this.schedule(this.options.debounceMs ?? 20);

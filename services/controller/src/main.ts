@@ -23,17 +23,6 @@ async function main(): Promise<void> {
   const leaseConnection = await connectLeases({ servers: config.nats, name: `flotilla-${config.name}-leases` });
   const leases = await LeaseStore.open(leaseConnection);
   let leasesTrustedFrom = 0;
-  void (async () => {
-    for await (const status of leaseConnection.status()) {
-      if (status.type === 'disconnect') {
-        leasesTrustedFrom = Number.POSITIVE_INFINITY;
-        logger.warn('lease connection lost: no node is judged until it is back');
-      } else if (status.type === 'reconnect') {
-        leasesTrustedFrom = Date.now() + LEASE_RECONNECT_HOLD_MS;
-        logger.info('lease connection back');
-      }
-    }
-  })();
   const loop = new ControllerLoop({
     log,
     projection,
@@ -48,6 +37,19 @@ async function main(): Promise<void> {
     defaultNotReadyTolerationSeconds: config.defaultNotReadyTolerationSeconds,
     defaultUnreachableTolerationSeconds: config.defaultUnreachableTolerationSeconds,
   });
+  void (async () => {
+    for await (const status of leaseConnection.status()) {
+      if (status.type === 'disconnect') {
+        leasesTrustedFrom = Number.POSITIVE_INFINITY;
+        logger.warn('lease connection lost: no node is judged until it is back');
+      } else if (status.type === 'reconnect') {
+        leasesTrustedFrom = Date.now() + LEASE_RECONNECT_HOLD_MS;
+        // Nobody could renew, or be seen renewing, meanwhile: a full grace period from now for every node.
+        loop.leaseFeedRestored();
+        logger.info('lease connection back: every node gets a full grace period from now');
+      }
+    }
+  })();
   await projection.start();
   loop.start();
   const metrics =
