@@ -42,3 +42,5 @@ export { MemoryEventLog } from './memory-event-log.ts';
 export type { MemoryEventLogOptions } from './memory-event-log.ts';
 export { JetStreamEventLog } from './jetstream-event-log.ts';
 export type { JetStreamEventLogOptions } from './jetstream-event-log.ts';
+export { AppendLimitError, measureAppendLimit } from './append-limit.ts';
+export type { AppendLimitOptions, JetStreamLimit } from './append-limit.ts';

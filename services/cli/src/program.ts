@@ -9,6 +9,7 @@ import { runDescribe } from './commands/describe.ts';
 import { runDrain, type DrainOptions } from './commands/drain.ts';
 import { runExplain, runPlan } from './commands/explain.ts';
 import { runGet } from './commands/get.ts';
+import { loadCommand } from './commands/load.ts';
 import { runLogs, type LogsOptions } from './commands/logs.ts';
 import { runScale, type ScaleCommandOptions } from './commands/scale.ts';
 import { readAll, readManifestSources } from './manifests.ts';
@@ -243,6 +244,8 @@ export function buildProgram(io: Io, run: (code: Promise<number>) => void, progr
     .action((pod: string, container: string | undefined, options: LogsOptions, command: Command) => {
       run(runLogs(container === undefined ? [pod] : [pod, container], options, context(command)));
     });
+
+  program.addCommand(loadCommand(io, run));
 
   program
     .command('version')

@@ -1,0 +1,10 @@
+export { WorkloadSchema, WorkloadError, loadWorkload, parseWorkload, workloadPodCounts } from './workload.ts';
+export type { Workload, WorkloadPhase, WorkloadTarget } from './workload.ts';
+export { runWorkload, planAgents, criticalPathEvents, typicalPodCreatedBytes, RunWorkloadError, RunAbortedError } from './run-workload.ts';
+export type { RunOptions, RunResult, PhaseResult, LoadgenDetails, AgentPlan } from './run-workload.ts';
+export { TokenBucket, runPaced, realClock } from './pacing.ts';
+export type { Clock } from './pacing.ts';
+export { ProcessSampler, readProcessSample } from './process-stats.ts';
+export type { ProcessUsage } from './process-stats.ts';
+export { runLoadCommand, parseLoadArgs, LoadUsageError, LOAD_USAGE } from './load-command.ts';
+export type { LoadArgs } from './load-command.ts';
