@@ -44,7 +44,12 @@ export class ServiceProcess {
     mkdirSync(dirname(this.spec.logFile), { recursive: true });
     this.output ??= createWriteStream(this.spec.logFile, { flags: 'a' });
     const main = join(REPO_ROOT, 'services', this.spec.service, 'src', 'main.ts');
-    const child = spawn(process.execPath, ['--import', 'tsx', main, ...this.spec.args], {
+    // FLOTILLA_PROFILE_DIR: every service writes V8 CPU profiles there when it exits, one per thread,
+    // named CPU.<date>.<pid>.<thread>.cpuprofile (node refuses
+    // --cpu-prof in NODE_OPTIONS, so it is passed here).
+    const profileDir = this.spec.env?.FLOTILLA_PROFILE_DIR ?? process.env.FLOTILLA_PROFILE_DIR;
+    const profiling = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+    const child = spawn(process.execPath, [...profiling, '--import', 'tsx', main, ...this.spec.args], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...this.spec.env },
       stdio: ['ignore', 'pipe', 'pipe'],
