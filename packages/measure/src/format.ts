@@ -43,3 +43,19 @@ export function latencyRow(name: string, stats: LatencyStats): string[] {
 }
 
 export const LATENCY_HEADER = ['latency', 'count', 'p50', 'p90', 'p99', 'max', 'mean'];
+
+/** The run figures both reports show first, in order (each report adds its own rows after them). */
+export function runRows(summary: RunSummary): string[][] {
+  return [
+    ['duration', formatMs(summary.durationMs)],
+    ['pods created', formatCount(summary.pods.created)],
+    ['pods bound', formatCount(summary.pods.bound)],
+    ['pods running', formatCount(summary.pods.running)],
+    ['pods pending', formatCount(summary.pods.pending)],
+    ['bound pods/s', formatRate(summary.throughput.podsBoundPerSecond)],
+    ['peak bound in 1 s', formatCount(summary.throughput.peakPerSecond)],
+    ['events', formatCount(summary.events.total)],
+    ['events/s', formatRate(summary.events.perSecond)],
+    ['bindings accepted', formatCount(summary.bindings.accepted)],
+  ];
+}

@@ -1,4 +1,4 @@
-import { formatCount, formatMs, formatPercent, formatRate, headline, LATENCY_HEADER, latencyRow } from './format.ts';
+import { formatCount, formatMs, formatPercent, formatRate, headline, LATENCY_HEADER, latencyRow, runRows } from './format.ts';
 import type { LatencyStats } from './latency.ts';
 import type { LatencyHistogram, ReportMeta, RunSummary, SecondBucket } from './types.ts';
 
@@ -75,16 +75,7 @@ function runTable(summary: RunSummary): string {
   return htmlTable(
     [
       ['run', 'value'],
-      ['duration', formatMs(summary.durationMs)],
-      ['pods created', formatCount(summary.pods.created)],
-      ['pods bound', formatCount(summary.pods.bound)],
-      ['pods running', formatCount(summary.pods.running)],
-      ['pods pending', formatCount(summary.pods.pending)],
-      ['bound pods/s', formatRate(summary.throughput.podsBoundPerSecond)],
-      ['peak bound in 1 s', formatCount(summary.throughput.peakPerSecond)],
-      ['events', formatCount(summary.events.total)],
-      ['events/s', formatRate(summary.events.perSecond)],
-      ['bindings accepted', formatCount(bindings.accepted)],
+      ...runRows(summary),
       ['bindings rejected', formatCount(bindings.rejected)],
       ...(bindings.duplicates !== undefined ? [['rejected as already bound', formatCount(bindings.duplicates)]] : []),
       ['scheduling failures', formatCount(bindings.schedulingFailures)],

@@ -1,4 +1,4 @@
-import { formatCount, formatMs, formatPercent, formatRate, headline, LATENCY_HEADER, latencyRow } from './format.ts';
+import { formatCount, formatMs, formatPercent, formatRate, headline, LATENCY_HEADER, latencyRow, runRows } from './format.ts';
 import type { ReportMeta, RunSummary } from './types.ts';
 
 /** A plain-text report: headline, then aligned tables (no colours, fit for a log file). */
@@ -17,16 +17,7 @@ export function renderTerminalReport(summary: RunSummary, meta: ReportMeta): str
     ...table(
       [
         ['run', 'value'],
-        ['duration', formatMs(summary.durationMs)],
-        ['pods created', formatCount(summary.pods.created)],
-        ['pods bound', formatCount(summary.pods.bound)],
-        ['pods running', formatCount(summary.pods.running)],
-        ['pods pending', formatCount(summary.pods.pending)],
-        ['bound pods/s', formatRate(summary.throughput.podsBoundPerSecond)],
-        ['peak bound in 1 s', formatCount(summary.throughput.peakPerSecond)],
-        ['events', formatCount(summary.events.total)],
-        ['events/s', formatRate(summary.events.perSecond)],
-        ['bindings accepted', formatCount(bindings.accepted)],
+        ...runRows(summary),
         ['bindings rejected', formatCount(bindings.rejected) + (bindings.duplicates ? ` (${formatCount(bindings.duplicates)} already bound)` : '')],
         ['scheduling failures', formatCount(bindings.schedulingFailures)],
         ['nodes', formatCount(summary.nodes.count)],
