@@ -113,6 +113,11 @@ export class ControllerLoop {
    */
   private readonly dirtyReplicaSets = new Set<string>();
   private fullPassDue = true;
+  /**
+   * Node health depends on time and leases, not on pod events: it is judged on the periodic pass and
+   * after a Node changed, not on every event (a pass over 10,000 nodes per pod event would dominate).
+   */
+  private nodesDue = true;
   private orphansDue = true;
   private leaseWatch: Promise<void> = Promise.resolve();
 
@@ -125,7 +130,10 @@ export class ControllerLoop {
       if (type === 'ReplicaSetScaled' || type === 'ReplicaSetDeleted') this.replicaSetsChanged = true;
       if (type === 'ReplicaSetDeleted') this.orphansDue = true;
       // The fold re-derives a ReplicaSet's status whenever its pods change: those are the ones to look at.
-      for (const change of changes) if (change.kind === 'ReplicaSet') this.dirtyReplicaSets.add(change.key);
+      for (const change of changes) {
+        if (change.kind === 'ReplicaSet') this.dirtyReplicaSets.add(change.key);
+        else if (change.kind === 'Node') this.nodesDue = true;
+      }
       this.schedule(this.options.debounceMs ?? 20);
     });
   }
@@ -136,6 +144,7 @@ export class ControllerLoop {
    */
   leaseFeedRestored(): void {
     this.observingSince = this.now();
+    this.nodesDue = true;
   }
 
   /** Call after the projection caught up. */
@@ -145,6 +154,7 @@ export class ControllerLoop {
     if (this.options.leases) this.leaseWatch = this.watchLeases(this.options.leases);
     this.interval = setInterval(() => {
       this.fullPassDue = true;
+      this.nodesDue = true;
       this.schedule(0);
     }, this.options.syncPeriodMs ?? 1_000);
     this.schedule(0);
@@ -166,6 +176,7 @@ export class ControllerLoop {
 
   /** Runs one pass now (after any pass in progress); for tests and start-up. */
   async syncNow(): Promise<void> {
+    this.nodesDue = true;
     await this.runSync();
   }
 
@@ -210,7 +221,9 @@ export class ControllerLoop {
     this.stats.syncs++;
     // Node decisions first: a taint took a token from the limiter, and must not be left behind by a pass cut short.
     const decisions: DomainEvent[] = [];
-    if (this.options.leases && (this.options.leasesHealthy?.() ?? true)) {
+    const nodesDue = this.nodesDue || this.fullPassDue;
+    this.nodesDue = false;
+    if (nodesDue && this.options.leases && (this.options.leasesHealthy?.() ?? true)) {
       decisions.push(
         ...decideNodeLifecycle(state, this.leases, now, {
           gracePeriodMs: this.options.nodeMonitorGraceMs ?? DEFAULT_NODE_MONITOR_GRACE_MS,

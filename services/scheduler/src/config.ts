@@ -31,6 +31,7 @@ import {
   type Profile,
 } from '@flotilla/scheduling';
 import { ConfigError, intSetting, natsServers } from '@flotilla/service-kit';
+import { DEFAULT_BINDS_IN_FLIGHT } from './scheduler-loop.ts';
 
 export interface SchedulerConfig {
   nats: string;
@@ -42,9 +43,11 @@ export interface SchedulerConfig {
   /** 0: no /metrics endpoint. */
   metricsPort: number;
   metricsHost: string;
+  /** Bindings appended and not yet acknowledged, at most (the asynchronous binding window). */
+  bindsInFlight: number;
 }
 
-const KNOWN_FLAGS = new Set(['nats', 'name', 'config', 'metrics-port', 'metrics-host']);
+const KNOWN_FLAGS = new Set(['nats', 'name', 'config', 'metrics-port', 'metrics-host', 'binds-in-flight']);
 
 /** A profiles file that cannot be used; `errors` name each problem by its path in the file. */
 export class SchedulerConfigFileError extends ConfigError {
@@ -68,6 +71,7 @@ export function parseSchedulerConfig(flags: Map<string, string>, env: NodeJS.Pro
     ...(configFile ? { configFile } : {}),
     metricsPort: intSetting('--metrics-port / FLOTILLA_SCHEDULER_METRICS_PORT', flags.get('metrics-port') ?? env['FLOTILLA_SCHEDULER_METRICS_PORT'], 0),
     metricsHost: flags.get('metrics-host') ?? env['FLOTILLA_SCHEDULER_METRICS_HOST'] ?? '127.0.0.1',
+    bindsInFlight: intSetting('--binds-in-flight / FLOTILLA_SCHEDULER_BINDS_IN_FLIGHT', flags.get('binds-in-flight') ?? env['FLOTILLA_SCHEDULER_BINDS_IN_FLIGHT'], DEFAULT_BINDS_IN_FLIGHT, 1),
   };
 }
 

@@ -5,13 +5,14 @@ import { renderMetrics, startMetricsServer } from './metrics.ts';
 import { SchedulerLoop } from './scheduler-loop.ts';
 
 // Flags: --nats URL, --name REPLICA, --config FILE (profiles, YAML or JSON; see config.ts),
-// --metrics-port N (0: off) and --metrics-host HOST for GET /metrics.
+// --metrics-port N (0: off) and --metrics-host HOST for GET /metrics, --binds-in-flight N (bindings
+// appended and not yet acknowledged; default 256).
 async function main(): Promise<void> {
   const config = parseSchedulerConfig(parseFlags(process.argv.slice(2)));
   const logger = createLogger('scheduler', { replica: config.name });
   const log = await JetStreamEventLog.connect({ servers: config.nats, name: `flotilla-${config.name}` });
   const projection = new LiveProjection(log);
-  const loop = new SchedulerLoop({ log, projection, profiles: config.profiles, logger, source: config.name });
+  const loop = new SchedulerLoop({ log, projection, profiles: config.profiles, logger, source: config.name, bindsInFlight: config.bindsInFlight });
   await projection.start();
   loop.start();
   const profiles = config.profiles.map((p) => p.schedulerName);

@@ -1,5 +1,5 @@
 import type { EventLog } from '@flotilla/eventlog';
-import type { FlotillaRecord } from '@flotilla/events';
+import type { DomainEvent, FlotillaRecord } from '@flotilla/events';
 import { AssumedPods, NodeInfoCache, SchedulingQueue, createFramework, withNominatedPods, type Framework, type Profile, type ScheduleResult } from '@flotilla/scheduling';
 import { PREEMPTED } from '@flotilla/state';
 import type { PodRecord, StateChange } from '@flotilla/state';
@@ -20,7 +20,14 @@ export interface SchedulerLoopOptions {
   verdictsKept?: number;
   /** Clusters up to this many nodes keep the whole verdict table in each event. Default 16. */
   fullTableMaxNodes?: number;
+  /**
+   * Bindings appended and not yet acknowledged, at most. Like kube-scheduler's asynchronous binding
+   * cycle: the next pod is scheduled while earlier bindings travel, against the assumed pods. Default 256.
+   */
+  bindsInFlight?: number;
 }
+
+export const DEFAULT_BINDS_IN_FLIGHT = 256;
 
 /** What the service counts, for /metrics. */
 export interface SchedulerStats {
@@ -62,12 +69,16 @@ export class SchedulerLoop {
   private running = false;
   private wake: (() => void) | undefined;
   private loopDone: Promise<void> = Promise.resolve();
+  /** Binding appends not yet acknowledged. */
+  private readonly binding = new Set<Promise<void>>();
+  private readonly maxBindsInFlight: number;
   readonly stats: SchedulerStats = { attempts: 0, bound: 0, unschedulable: 0, errors: 0, conflicts: 0, duplicates: 0, retries: 0, appendRetries: 0 };
 
   constructor(private readonly options: SchedulerLoopOptions) {
     this.profiles = new Map(options.profiles.map((p) => [p.schedulerName, createFramework(p)]));
     this.now = options.now ?? Date.now;
     this.source = options.source ?? 'scheduler';
+    this.maxBindsInFlight = Math.max(1, options.bindsInFlight ?? DEFAULT_BINDS_IN_FLIGHT);
     this.nodeInfos = new NodeInfoCache(options.projection.state, this.assumed);
     options.projection.onApplied((record, changes) => this.onApplied(record, changes));
   }
@@ -86,6 +97,12 @@ export class SchedulerLoop {
     this.running = false;
     this.wake?.();
     await this.loopDone;
+    await Promise.all(this.binding);
+  }
+
+  /** Bindings appended and not yet acknowledged. */
+  get bindsInFlight(): number {
+    return this.binding.size;
   }
 
   queueStats(): ReturnType<SchedulingQueue['stats']> {
@@ -163,14 +180,20 @@ export class SchedulerLoop {
       try {
         await this.scheduleOne(key);
       } catch (error) {
-        this.stats.errors++;
-        this.retrying.add(key);
-        this.assumed.forget(key);
-        this.options.logger.error('scheduling attempt failed', { pod: key, error });
-        const record = this.options.projection.state.pods.get(key);
-        if (record) this.queue.addBackoff(key, record.schedulingAttempts + 1, this.now());
+        this.attemptFailed(key, error);
       }
+      // The window is full: wait for one binding to be acknowledged before deciding more.
+      if (this.binding.size >= this.maxBindsInFlight) await Promise.race(this.binding);
     }
+  }
+
+  private attemptFailed(key: string, error: unknown): void {
+    this.stats.errors++;
+    this.retrying.add(key);
+    this.assumed.forget(key);
+    this.options.logger.error('scheduling attempt failed', { pod: key, error });
+    const record = this.options.projection.state.pods.get(key);
+    if (record) this.queue.addBackoff(key, record.schedulingAttempts + 1, this.now());
   }
 
   private async scheduleOne(key: string): Promise<void> {
@@ -192,19 +215,15 @@ export class SchedulerLoop {
     const meta = { source: this.source, time: new Date(this.now()).toISOString() };
     if (result.feasible && result.nodeName) {
       this.assumed.assume(record, result.nodeName);
-      let retried = false;
-      const appended = await appendWithRetry(this.options.log, {
-        type: 'PodBound',
-        data: { namespace, name, uid, nodeName: result.nodeName, schedulerName, attempt, verdicts: result.verdicts, summary: result.summary },
-      }, meta, { onRetry: () => { retried = true; this.stats.appendRetries++; } });
       this.queue.done(key);
       this.stats.bound++;
-      if (appended.duplicate && !retried) {
-        // Another replica wrote this attempt first (same Nats-Msg-Id): its decision is the one the fold judges.
-        this.stats.duplicates++;
-        this.retrying.add(key);
-        this.options.logger.info('decision superseded by another replica', { pod: key, attempt, node: result.nodeName, seq: appended.seq });
-      }
+      // Not awaited: the next pod is decided against this assumption while the binding travels.
+      const binding = this.bind(key, attempt, meta, {
+        type: 'PodBound',
+        data: { namespace, name, uid, nodeName: result.nodeName, schedulerName, attempt, verdicts: result.verdicts, summary: result.summary },
+      });
+      this.binding.add(binding);
+      void binding.finally(() => this.binding.delete(binding));
       return;
     }
     if (result.error) {
@@ -232,6 +251,26 @@ export class SchedulerLoop {
         ...(result.nominatedNodeName === '' ? { nominatedNodeName: '' } : {}),
       },
     }, meta, { onRetry: () => void this.stats.appendRetries++ });
+  }
+
+  /** Appends one PodBound; a failure (retries exhausted: the outcome is unknown) sends the pod to backoff. */
+  private async bind(key: string, attempt: number, meta: { source: string; time: string }, event: Extract<DomainEvent, { type: 'PodBound' }>): Promise<void> {
+    let retried = false;
+    try {
+      const appended = await appendWithRetry(this.options.log, event, meta, { onRetry: () => { retried = true; this.stats.appendRetries++; } });
+      if (appended.duplicate && !retried) {
+        // Another replica wrote this attempt first (same Nats-Msg-Id): its decision is the one the fold judges.
+        this.stats.duplicates++;
+        this.retrying.add(key);
+        this.options.logger.info('decision superseded by another replica', { pod: key, attempt, node: event.data.nodeName, seq: appended.seq });
+      }
+    } catch (error) {
+      this.stats.bound--;
+      // The fold may have applied it meanwhile (a timed-out append can still be stored): then the pod is no longer pending.
+      const record = this.options.projection.state.pods.get(key);
+      if (record && this.isPending(record)) this.attemptFailed(key, error);
+      else this.options.logger.error('binding append failed, but the fold holds a binding', { pod: key, error });
+    }
   }
 
   /**
