@@ -157,7 +157,7 @@ export class SchedulerLoop {
         clusterChanged = 'PodReleased';
       }
     }
-    this.assumed.reconcile(this.options.projection.state);
+    if (this.assumed.size > 0) this.assumed.reconcile(this.options.projection.state, podKeys(changes));
     if (clusterChanged) this.queue.moveAllToActiveOrBackoff(clusterChanged, now);
     this.wake?.();
   }
@@ -166,6 +166,8 @@ export class SchedulerLoop {
     while (this.running) {
       const key = this.queue.pop(this.now());
       if (key === undefined) {
+        // Idle: a full pass settles anything the per-event checks could not see.
+        this.assumed.reconcile(this.options.projection.state);
         const wait = this.queue.nextWakeup(this.now());
         await new Promise<void>((resolve) => {
           const timer = wait === undefined ? undefined : setTimeout(resolve, Math.max(1, wait));
@@ -340,4 +342,8 @@ export class SchedulerLoop {
       conflicts: this.stats.conflicts,
     });
   }
+}
+
+function* podKeys(changes: readonly StateChange[]): Iterable<string> {
+  for (const change of changes) if (change.kind === 'Pod') yield change.key;
 }
