@@ -62,7 +62,13 @@ describe('scheduler configuration', () => {
   it('runs the default profile without --config', () => {
     const config = parseSchedulerConfig(new Map(), {});
     expect(config.profiles).toEqual([DEFAULT_PROFILE]);
-    expect(config).toMatchObject({ name: 'scheduler', metricsPort: 0, metricsHost: '127.0.0.1' });
+    expect(config).toMatchObject({ name: 'scheduler', metricsPort: 0, metricsHost: '127.0.0.1', bindsInFlight: 256 });
+  });
+
+  it('takes the binding window from --binds-in-flight or the environment, at least 1', () => {
+    expect(parseSchedulerConfig(new Map([['binds-in-flight', '16']]), {}).bindsInFlight).toBe(16);
+    expect(parseSchedulerConfig(new Map(), { FLOTILLA_SCHEDULER_BINDS_IN_FLIGHT: '1' }).bindsInFlight).toBe(1);
+    expect(() => parseSchedulerConfig(new Map([['binds-in-flight', '0']]), {})).toThrow(/--binds-in-flight/);
   });
 
   it('reads profiles from YAML, with the file-wide percentageOfNodesToScore as their default', () => {

@@ -134,4 +134,49 @@ describe('SchedulerLoop', () => {
     // One preemption only: no second victim while the first was terminating.
     expect(await eventsOfType(log, 'PodDeletionRequested')).toHaveLength(1);
   });
+  it('keeps deciding while bindings await their acknowledgement, never past the window, and never over capacity', async () => {
+    const inner = new MemoryEventLog();
+    // Bindings are stored at once (the fold sees them) but acknowledged only when the test releases them.
+    const held: Array<() => void> = [];
+    const log: EventLog = {
+      append: async (request) => {
+        const result = await inner.append(request);
+        if (request.event.type === 'PodBound') await new Promise<void>((resolve) => held.push(resolve));
+        return result;
+      },
+      subscribe: (fromSeq, handler, opts) => inner.subscribe(fromSeq, handler, opts),
+      read: (fromSeq, toSeq, opts) => inner.read(fromSeq, toSeq, opts),
+      lastSequence: () => inner.lastSequence(),
+      firstSequence: () => inner.firstSequence(),
+      status: () => inner.status(),
+      close: () => inner.close(),
+    };
+    await append(inner, nodeRegistered({ name: 'n1', cpu: '2', podCIDR: null }));
+    await append(inner, nodeRegistered({ name: 'n2', cpu: '2', podCIDR: null }));
+    for (let i = 0; i < 6; i++) await append(inner, podCreated({ name: `p${i}`, cpu: '1' }));
+    const projection = new LiveProjection(log);
+    const loop = new SchedulerLoop({ log, projection, profiles: [DEFAULT_PROFILE], logger, bindsInFlight: 3 });
+    running.push(loop);
+    await projection.start();
+    loop.start();
+    // Three decisions travel at once, none acknowledged: the window is full.
+    await waitFor(() => held.length === 3, 2000);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(held.length).toBe(3);
+    expect(loop.bindsInFlight).toBe(3);
+    // Acknowledging one lets one more decision out; acknowledging all binds the 4 that fit.
+    held.shift()!();
+    await waitFor(() => held.length === 3, 2000);
+    while (held.length > 0 || loop.bindsInFlight > 0) {
+      held.splice(0).forEach((release) => release());
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await waitFor(async () => (await eventsOfType(inner, 'PodSchedulingFailed')).length >= 2, 2000);
+    const bound = [...projection.state.pods.values()].filter((pod) => pod.nodeName !== undefined);
+    expect(bound).toHaveLength(4);
+    expect(bound.filter((pod) => pod.nodeName === 'n1')).toHaveLength(2);
+    expect(bound.filter((pod) => pod.nodeName === 'n2')).toHaveLength(2);
+    // Every binding was decided against the earlier assumptions: none was rejected by the fold.
+    expect([...projection.state.pods.values()].filter((pod) => pod.lastBindingRejection !== undefined)).toHaveLength(0);
+  });
 });
