@@ -14,7 +14,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { limitRatio } from '@flotilla/measure';
 import type { ReportMeta, RunSummary } from '@flotilla/measure';
-import { loadWorkload, runWorkload, type RunResult, type Workload } from '@flotilla/loadgen';
+import { loadWorkload, runWorkload, workloadPodCounts, type RunResult, type Workload } from '@flotilla/loadgen';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '..');
@@ -72,7 +72,7 @@ function arrivals(workload: Workload): string {
 }
 
 function measuredPods(workload: Workload): number {
-  return workload.phases.filter((p) => p.measure).reduce((n, p) => n + p.pods.count, 0);
+  return workloadPodCounts(workload).measured;
 }
 
 function ratioOf(summary: RunSummary, meta: ReportMeta): number | undefined {

@@ -1,7 +1,13 @@
-export { WorkloadSchema, WorkloadError, loadWorkload, parseWorkload, workloadPodCounts } from './workload.ts';
-export type { Workload, WorkloadPhase, WorkloadTarget } from './workload.ts';
-export { runWorkload, planAgents, criticalPathEvents, typicalPodCreatedBytes, RunWorkloadError, RunAbortedError } from './run-workload.ts';
-export type { RunOptions, RunResult, PhaseResult, LoadgenDetails, AgentPlan } from './run-workload.ts';
+export { WorkloadSchema, WorkloadError, loadWorkload, parseWorkload, workloadPodCounts, phasePodCount, churnStepCount } from './workload.ts';
+export type { Workload, WorkloadPhase, WorkloadTarget, WorkloadChurn, WorkloadKill } from './workload.ts';
+export { runWorkload, criticalPathEvents, typicalPodCreatedBytes, targetResults, RunWorkloadError, RunAbortedError, REPLICA_SET_LABEL } from './run-workload.ts';
+export type { RunOptions, RunResult, PhaseResult, ChurnResult, KillResult, LoadgenDetails } from './run-workload.ts';
+export { planAgents, planKill, agentNodeNames, KillPlanError, SIM_FLAGS } from './agent-plan.ts';
+export type { AgentPlan, KillPlan } from './agent-plan.ts';
+export { churnTimeline, churnRates, runTimeline } from './churn.ts';
+export type { ChurnAction, ChurnStep, TimelineResult } from './churn.ts';
+export { RunTracker } from './run-tracker.ts';
+export type { RunTrackerOptions, TrackedPod, PhaseCounts, WindowFigures, KillFigures, Milestones } from './run-tracker.ts';
 export { TokenBucket, runPaced, realClock } from './pacing.ts';
 export type { Clock } from './pacing.ts';
 export { ProcessSampler, readProcessSample } from './process-stats.ts';
