@@ -60,6 +60,9 @@ export interface ControllerStats {
   appendRetries: number;
 }
 
+/** Decisions of one pass appended and not yet acknowledged, at most. */
+const APPENDS_IN_FLIGHT = 128;
+
 interface Pending {
   event: DomainEvent;
   /** Stream sequence once the append returned. */
@@ -251,8 +254,11 @@ export class ControllerLoop {
     if (orphans) decisions.push(...collectOrphans(state));
     const time = new Date(now).toISOString();
     const before = { created: this.stats.podsCreated, deleted: this.stats.podsDeleted };
+    // Appends travel concurrently (one connection keeps their order in the log): a ReplicaSet scaled
+    // by thousands is not held to one round trip per pod.
+    const inFlight = new Set<Promise<void>>();
     for (const event of decisions) {
-      if (!this.running) return;
+      if (!this.running) break;
       if (this.replicaSetsChanged && (event.type === 'PodCreated' || event.type === 'PodDeletionRequested' || event.type === 'PodDeleted')) {
         // Decided for a scale that no longer holds: decide again, everything, from the new one.
         this.dirty = true;
@@ -263,25 +269,33 @@ export class ControllerLoop {
       if (this.pending.has(id)) continue;
       const entry: Pending = { event };
       this.pending.set(id, entry);
-      try {
-        const result = await appendWithRetry(
-          this.options.log,
-          event,
-          { source: this.source, time },
-          { deadlineMs: this.options.appendDeadlineMs ?? 10_000, onRetry: () => void this.stats.appendRetries++ },
-        );
-        entry.seq = result.seq;
-        if (result.duplicate) this.stats.duplicates++;
-        else this.count(event);
-      } catch (error) {
-        this.pending.delete(id);
-        this.stats.errors++;
-        this.options.logger.error('append failed', { type: event.type, id, error });
-      }
+      const append = this.append(id, entry, time);
+      inFlight.add(append);
+      void append.finally(() => inFlight.delete(append));
+      if (inFlight.size >= APPENDS_IN_FLIGHT) await Promise.race(inFlight);
     }
+    await Promise.all(inFlight);
     const created = this.stats.podsCreated - before.created;
     const deleted = this.stats.podsDeleted - before.deleted;
     if (created > 0 || deleted > 0) this.options.logger.info('replica sets synced', { created, deleted, seq: state.seq });
+  }
+
+  private async append(id: string, entry: Pending, time: string): Promise<void> {
+    try {
+      const result = await appendWithRetry(
+        this.options.log,
+        entry.event,
+        { source: this.source, time },
+        { deadlineMs: this.options.appendDeadlineMs ?? 10_000, onRetry: () => void this.stats.appendRetries++ },
+      );
+      entry.seq = result.seq;
+      if (result.duplicate) this.stats.duplicates++;
+      else this.count(entry.event);
+    } catch (error) {
+      this.pending.delete(id);
+      this.stats.errors++;
+      this.options.logger.error('append failed', { type: entry.event.type, id, error });
+    }
   }
 
   /** Forgets decisions the fold has applied; a PodCreated it ignored burns its uid. */
