@@ -11,6 +11,8 @@ import { runExplain, runPlan } from './commands/explain.ts';
 import { runGet } from './commands/get.ts';
 import { loadCommand } from './commands/load.ts';
 import { runLogs, type LogsOptions } from './commands/logs.ts';
+import { recordCommand } from './commands/record.ts';
+import { replayCommand } from './commands/replay.ts';
 import { runScale, type ScaleCommandOptions } from './commands/scale.ts';
 import { readAll, readManifestSources } from './manifests.ts';
 import { formatError } from './render/errors.ts';
@@ -246,6 +248,8 @@ export function buildProgram(io: Io, run: (code: Promise<number>) => void, progr
     });
 
   program.addCommand(loadCommand(io, run));
+  program.addCommand(recordCommand(io, run, programOptions));
+  program.addCommand(replayCommand(io, run));
 
   program
     .command('version')

@@ -153,7 +153,7 @@ export class SchedulerLoop {
       } else if (event.type === 'PodAdmissionRejected' && this.isPending(pod)) {
         this.queue.addBackoff(key, pod.schedulingAttempts, now);
         clusterChanged = 'PodReleased';
-      } else if (event.type === 'PodSandboxRemoved' || (pod.released && event.type === 'ContainerTerminated')) {
+      } else if (event.type === 'PodSandboxRemoved' || event.type === 'PodEvicted' || (pod.released && event.type === 'ContainerTerminated')) {
         clusterChanged = 'PodReleased';
       }
     }
