@@ -59,9 +59,12 @@ export class LocalCluster {
 
   /** The first node agent's flags: what the options ask for, then nodeAgentArgs (a later flag wins). */
   nodeAgentArgs(): string[] {
-    const args = ['--nodes', String(this.options.nodes)];
+    const extra = this.options.nodeAgentArgs ?? [];
+    // A fleet file names the nodes itself; --nodes beside it is refused by the agent.
+    const fleet = extra.some((arg) => arg === '--fleet' || arg.startsWith('--fleet=')) || Boolean(this.options.env?.['FLOTILLA_FLEET'] ?? process.env['FLOTILLA_FLEET']);
+    const args = fleet ? [] : ['--nodes', String(this.options.nodes)];
     if (this.options.runtime === 'process') args.push('--runtime', 'process', '--state-dir', join(this.options.dataDir, 'node-agent'));
-    return [...args, ...(this.options.nodeAgentArgs ?? [])];
+    return [...args, ...extra];
   }
 
   /** Starts one more service process (another node agent, a second scheduler replica). */

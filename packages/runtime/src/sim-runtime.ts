@@ -15,8 +15,16 @@
  *                                     after it started
  * A malformed value fails the container's start with CreateContainerConfigError.
  *
- * Randomness (jitter, failures) is seeded: one PRNG per (seed, pod uid, container, start number), so a
- * run is reproducible whatever order the pods happen to be processed in.
+ * Stages (sim-stages.ts, like KWOK's) replace these timings for the pods and containers they select:
+ * per step (sandbox, start, init, run, stop) the first matching stage gives the delay, what happens
+ * next and how often it fails; a step no stage matches keeps the timings above. The annotations
+ * still win over the stages: run-seconds replaces the run stage of app containers, exit-code and
+ * init-exit-code the exit code, fail-probability adds its failure right after the start.
+ *
+ * Randomness (jitter, failures) is seeded: one PRNG per (seed, pod uid, container, start number), and
+ * one per (seed, pod uid, sandbox attempt), so a run is reproducible whatever order the pods happen
+ * to be processed in. Every draw is taken whether a stage uses it or not, in a fixed order, so adding
+ * a stage for one step never shifts another step's timings.
  *
  * Nothing runs, so there is nothing to probe: every probe and hook succeeds (a `sleep` hook waits its
  * seconds). Logs are a few synthetic lines per container instance (started, SIGTERM, exited), the
@@ -40,6 +48,7 @@ import {
   type SandboxRef,
 } from './container-runtime.ts';
 import { hashString, mulberry32 } from './prng.ts';
+import { matchStage, stageDelay, type SimStage, type SimStep, type StageSubject } from './sim-stages.ts';
 import { isAbortError, realTimers, sleep, type TimerScheduler } from './timer-scheduler.ts';
 
 export const SIM_RUN_SECONDS = 'sim.flotilla.io/run-seconds';
@@ -72,6 +81,20 @@ export interface SimRuntimeOptions {
   timings?: Partial<SimTimings>;
   seed?: number;
   scheduler?: TimerScheduler;
+  /** Validated stages (parseSimStages), first match per step wins; none: the timings alone. */
+  stages?: readonly SimStage[];
+}
+
+/** A sandbox a stage failed to build (the node agent retries it after a back-off, as FailedCreatePodSandBox). */
+export class SimSandboxError extends Error {
+  override readonly name = 'SimSandboxError';
+  constructor(
+    readonly reason: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
 }
 
 export const SIM_RUNTIME_VERSION = 'sim://0.1.0';
@@ -87,12 +110,15 @@ interface SimLog {
 /** Instances kept per container: the current one and the one before (`--previous`). */
 const LOG_INSTANCES_KEPT = 2;
 
+/** The pod's sim.flotilla.io/* annotations; undefined where the pod has none. */
 interface PodPlan {
   runMs: number | undefined;
-  exitCode: number;
-  initExitCode: number;
+  exitCode: number | undefined;
+  initExitCode: number | undefined;
   failProbability: number;
 }
+
+type PlannedExit = { afterMs: number; exitCode: number; message?: string };
 
 export class SimRuntime implements ContainerRuntime {
   readonly mode = 'sim';
@@ -101,6 +127,9 @@ export class SimRuntime implements ContainerRuntime {
   readonly timings: SimTimings;
   private readonly seed: number;
   private readonly scheduler: TimerScheduler;
+  private readonly stages: readonly SimStage[];
+  /** pod uid -> sandbox attempts that failed so far (keys the next attempt's PRNG); only pods with a failure. */
+  private readonly sandboxFailures = new Map<string, number>();
   /** pod uid -> pod IP */
   private readonly sandboxes = new Map<string, string>();
   /** pod uid -> container -> how many times it was started (keys its PRNG). */
@@ -115,13 +144,24 @@ export class SimRuntime implements ContainerRuntime {
     if (!(this.timings.jitter >= 0 && this.timings.jitter <= 1)) throw new RangeError(`jitter must be within 0..1, got ${this.timings.jitter}`);
     this.seed = options.seed ?? 1;
     this.scheduler = options.scheduler ?? realTimers;
+    this.stages = options.stages ?? [];
   }
 
   async createSandbox(pod: Pod, options: SandboxOptions): Promise<SandboxInfo> {
     const uid = pod.metadata.uid;
     if (this.sandboxes.get(uid) === options.podIP) return { podIP: options.podIP };
-    const rng = mulberry32(hashString(`${this.seed}:${uid}:sandbox`));
-    await sleep(this.scheduler, this.jittered(this.timings.sandboxMs, rng));
+    const attempt = this.sandboxFailures.get(uid) ?? 0;
+    // The first attempt keeps the key it had before stages existed (same timings as before).
+    const rng = mulberry32(hashString(attempt === 0 ? `${this.seed}:${uid}:sandbox` : `${this.seed}:${uid}:sandbox:${attempt}`));
+    const stage = this.stageFor('sandbox', { pod });
+    const delayMs = this.delayOf(stage, this.timings.sandboxMs, rng());
+    const fails = rng() < (stage?.failure?.probability ?? 0);
+    await sleep(this.scheduler, delayMs);
+    if (fails && stage?.failure) {
+      this.sandboxFailures.set(uid, attempt + 1);
+      throw new SimSandboxError(stage.failure.reason, stage.failure.message ?? `simulated sandbox failure (stage ${JSON.stringify(stage.name)}, attempt ${attempt + 1})`);
+    }
+    this.sandboxFailures.delete(uid);
     this.sandboxes.set(uid, options.podIP);
     return { podIP: options.podIP };
   }
@@ -129,6 +169,7 @@ export class SimRuntime implements ContainerRuntime {
   async removeSandbox(pod: Pod): Promise<void> {
     const uid = pod.metadata.uid;
     this.sandboxes.delete(uid);
+    this.sandboxFailures.delete(uid);
     this.live.delete(uid);
     this.starts.delete(uid);
     // Followers of a removed pod's logs end rather than wait forever.
@@ -196,41 +237,67 @@ export class SimRuntime implements ContainerRuntime {
     const podName = `${pod.metadata.namespace}/${pod.metadata.name}`;
     if (signal.aborted) throw new ContainerStartAbortedError(podName, container.name);
     const plan = podPlan(pod);
+    const subject: StageSubject = { pod, container, kind };
+    const startStage = this.stageFor('start', subject);
+    // A regular init container's run is the init step; an app container's or a sidecar's, the run step.
+    const lifeStage = this.stageFor(kind === 'init' ? 'init' : 'run', subject);
+    const stopStage = this.stageFor('stop', subject);
     const key = `${pod.metadata.uid}/${container.name}`;
     let counts = this.starts.get(pod.metadata.uid);
     if (!counts) this.starts.set(pod.metadata.uid, (counts = new Map()));
     const n = counts.get(container.name) ?? 0;
     counts.set(container.name, n + 1);
     const rng = mulberry32(hashString(`${this.seed}:${key}:${n}`));
-    // Draw in a fixed order so that one decision never shifts another.
-    const startMs = this.jittered(this.timings.containerStartMs, rng);
+    // Draw in a fixed order so that one decision never shifts another; the first four are the draws
+    // the runtime took before stages existed, so pods no stage selects keep their timings.
+    const startMs = this.delayOf(startStage, this.timings.containerStartMs, rng());
     const fails = rng() < plan.failProbability;
-    const initRunMs = this.jittered(this.timings.initRunMs, rng);
-    const stopMs = this.jittered(this.timings.stopMs, rng);
+    const initRunMs = this.delayOf(kind === 'init' ? lifeStage : undefined, this.timings.initRunMs, rng());
+    const stopMs = this.delayOf(stopStage, this.timings.stopMs, rng());
+    const startFails = rng() < (startStage?.failure?.probability ?? 0);
+    const runMs = this.delayOf(kind === 'init' ? undefined : lifeStage, 0, rng());
+    const lifeFails = rng() < (lifeStage?.failure?.probability ?? 0);
     try {
       await sleep(this.scheduler, startMs, signal);
     } catch (error) {
       if (isAbortError(error)) throw new ContainerStartAbortedError(podName, container.name, { cause: error });
       throw error;
     }
+    if (startFails && startStage?.failure) {
+      const failure = startStage.failure;
+      throw new ContainerStartError(failure.reason, failure.message ?? `simulated start failure of container ${container.name} (stage ${JSON.stringify(startStage.name)})`);
+    }
     const startedAt = new Date(this.scheduler.now());
-    let exit: { afterMs: number; exitCode: number; message?: string } | undefined;
+    let exit: PlannedExit | undefined;
     if (fails) exit = { afterMs: 0, exitCode: 1, message: `simulated failure (${SIM_FAIL_PROBABILITY})` };
-    else if (kind === 'init') exit = { afterMs: initRunMs, exitCode: plan.initExitCode };
-    else if (kind === 'app' && plan.runMs !== undefined) exit = { afterMs: plan.runMs, exitCode: plan.exitCode };
+    else if (kind === 'init') {
+      if (plan.initExitCode !== undefined) exit = { afterMs: initRunMs, exitCode: plan.initExitCode };
+      else if (lifeFails && lifeStage?.failure) exit = stageFailure(lifeStage, initRunMs);
+      else exit = { afterMs: initRunMs, exitCode: lifeStage?.exitCode ?? 0 };
+    } else if (kind === 'app' && plan.runMs !== undefined) exit = { afterMs: plan.runMs, exitCode: plan.exitCode ?? 0 };
+    else if (lifeStage) {
+      if (lifeFails && lifeStage.failure) exit = stageFailure(lifeStage, runMs);
+      else if (lifeStage.next === 'exit') exit = { afterMs: runMs, exitCode: (kind === 'app' ? plan.exitCode : undefined) ?? lifeStage.exitCode };
+    }
     return this.running(pod.metadata.uid, container.name, startedAt, exit, stopMs, this.newLog(pod.metadata.uid, container.name));
   }
 
   async attachContainer(pod: Pod, container: Container, kind: ContainerKind, startedAt: Date): Promise<RunningContainer | undefined> {
-    // Simulated containers outlive the agent: they are still running, on the schedule they started with.
+    // Simulated containers outlive the agent: they are still running, on the schedule they started
+    // with (a stage's nominal delay: the instance's draw is not known any more).
     const plan = podPlan(pod);
+    const subject: StageSubject = { pod, container, kind };
+    const lifeStage = this.stageFor(kind === 'init' ? 'init' : 'run', subject);
+    const stopStage = this.stageFor('stop', subject);
     const elapsed = this.scheduler.now() - startedAt.getTime();
-    let exit: { afterMs: number; exitCode: number } | undefined;
-    if (kind === 'init') exit = { afterMs: Math.max(0, this.timings.initRunMs - elapsed), exitCode: plan.initExitCode };
-    else if (kind === 'app' && plan.runMs !== undefined) exit = { afterMs: Math.max(0, plan.runMs - elapsed), exitCode: plan.exitCode };
+    const remaining = (ms: number): number => Math.max(0, ms - elapsed);
+    let exit: PlannedExit | undefined;
+    if (kind === 'init') exit = { afterMs: remaining(lifeStage?.delayMs ?? this.timings.initRunMs), exitCode: plan.initExitCode ?? lifeStage?.exitCode ?? 0 };
+    else if (kind === 'app' && plan.runMs !== undefined) exit = { afterMs: remaining(plan.runMs), exitCode: plan.exitCode ?? 0 };
+    else if (lifeStage?.next === 'exit') exit = { afterMs: remaining(lifeStage.delayMs), exitCode: (kind === 'app' ? plan.exitCode : undefined) ?? lifeStage.exitCode };
     const current = this.logs.get(pod.metadata.uid)?.get(container.name)?.at(-1);
     const log = current && !current.done ? current : this.newLog(pod.metadata.uid, container.name, 're-attached after a node agent restart');
-    return this.running(pod.metadata.uid, container.name, startedAt, exit, this.timings.stopMs, log);
+    return this.running(pod.metadata.uid, container.name, startedAt, exit, stopStage?.delayMs ?? this.timings.stopMs, log);
   }
 
   /** Names of the containers of a pod that run now (for tests and diagnostics). */
@@ -246,7 +313,7 @@ export class SimRuntime implements ContainerRuntime {
     uid: string,
     name: string,
     startedAt: Date,
-    exit: { afterMs: number; exitCode: number; message?: string } | undefined,
+    exit: PlannedExit | undefined,
     stopMs: number,
     log: SimLog,
   ): RunningContainer {
@@ -315,11 +382,21 @@ export class SimRuntime implements ContainerRuntime {
     for (const wake of [...log.waiters]) wake();
   }
 
-  private jittered(ms: number, rng: () => number): number {
-    const r = rng();
+  private stageFor(step: SimStep, subject: StageSubject): SimStage | undefined {
+    return this.stages.length === 0 ? undefined : matchStage(this.stages, step, subject);
+  }
+
+  /** A stage's delay for the draw `r`, or the built-in timing `ms` ± jitter when no stage applies. */
+  private delayOf(stage: SimStage | undefined, ms: number, r: number): number {
+    if (stage) return stageDelay(stage, r);
     if (ms <= 0) return 0;
     return Math.max(0, Math.round(ms * (1 + this.timings.jitter * (2 * r - 1))));
   }
+}
+
+function stageFailure(stage: SimStage, afterMs: number): PlannedExit {
+  const failure = stage.failure!;
+  return { afterMs, exitCode: failure.exitCode, message: failure.message ?? `simulated failure (stage ${JSON.stringify(stage.name)})` };
 }
 
 function podPlan(pod: Pod): PodPlan {
@@ -327,8 +404,8 @@ function podPlan(pod: Pod): PodPlan {
   const runSeconds = numberAnnotation(annotations, SIM_RUN_SECONDS, 0, Number.POSITIVE_INFINITY);
   return {
     runMs: runSeconds === undefined ? undefined : runSeconds * 1000,
-    exitCode: integerAnnotation(annotations, SIM_EXIT_CODE) ?? 0,
-    initExitCode: integerAnnotation(annotations, SIM_INIT_EXIT_CODE) ?? 0,
+    exitCode: integerAnnotation(annotations, SIM_EXIT_CODE),
+    initExitCode: integerAnnotation(annotations, SIM_INIT_EXIT_CODE),
     failProbability: numberAnnotation(annotations, SIM_FAIL_PROBABILITY, 0, 1) ?? 0,
   };
 }

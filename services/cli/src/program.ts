@@ -14,6 +14,7 @@ import { runLogs, type LogsOptions } from './commands/logs.ts';
 import { recordCommand } from './commands/record.ts';
 import { replayCommand } from './commands/replay.ts';
 import { runScale, type ScaleCommandOptions } from './commands/scale.ts';
+import { simCommand } from './commands/sim.ts';
 import { readAll, readManifestSources } from './manifests.ts';
 import { formatError } from './render/errors.ts';
 
@@ -250,6 +251,7 @@ export function buildProgram(io: Io, run: (code: Promise<number>) => void, progr
   program.addCommand(loadCommand(io, run));
   program.addCommand(recordCommand(io, run, programOptions));
   program.addCommand(replayCommand(io, run));
+  program.addCommand(simCommand(io, run, signal ? { signal } : {}));
 
   program
     .command('version')

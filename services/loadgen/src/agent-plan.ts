@@ -11,31 +11,67 @@ export interface AgentPlan {
   /** Its nodes are `<namePrefix>-1` .. `<namePrefix>-<nodes>`. */
   namePrefix: string;
   args: string[];
+  /**
+   * A fleet file's content (services/node-agent/src/fleet.ts) when its nodes differ in labels (zones,
+   * instance types): the runner writes it and adds `--fleet FILE`. Absent: the flags say everything.
+   */
+  fleet?: AgentFleet;
+}
+
+/** The subset of the node agent's fleet file the runner writes: one group per agent. */
+export interface AgentFleet {
+  kind: 'Fleet';
+  name: string;
+  groups: Array<{
+    name: string;
+    namePrefix: string;
+    count: number;
+    capacity: { cpu: string; memory: string; pods: number };
+    labels: Record<string, string>;
+    zones?: string[];
+    instanceTypes?: Array<{ name: string }>;
+  }>;
+}
+
+export function zoneNames(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `zone-${String.fromCharCode(97 + i)}`);
 }
 
 /**
- * Splits the nodes over node-agent processes. Every agent hosts nodes of one zone (labels are per
- * agent), so there are at least as many agents as zones; instance types go round-robin. The
- * workload's cluster.nodeAgent flags come last, so they win over the runner's.
+ * Splits the nodes over node-agent processes, as evenly as they go. With zones or instance types
+ * every agent gets a fleet file that spreads its own nodes over all of them round-robin, so one agent
+ * can host a multi-zone cluster (one process folding the log instead of one per zone). The workload's
+ * cluster.nodeAgent flags come last, so they win over the runner's.
  */
 export function planAgents(workload: Workload): AgentPlan[] {
   const { nodes, node, nodeAgents } = workload.cluster;
-  const zones = node.zones;
-  const perZone = zones > 0 ? Math.max(1, Math.ceil(nodeAgents / zones)) : nodeAgents;
-  const count = Math.min(nodes, zones > 0 ? zones * perZone : perZone);
+  const count = Math.min(nodes, nodeAgents);
+  const types = node.instanceTypes ?? [];
+  const useFleet = node.zones > 0 || types.length > 0;
   const plans: AgentPlan[] = [];
   for (let i = 0; i < count; i++) {
     const share = Math.floor(nodes / count) + (i < nodes % count ? 1 : 0);
-    const labels: Record<string, string> = { ...node.labels };
-    if (zones > 0) labels['topology.kubernetes.io/zone'] = `zone-${String.fromCharCode(97 + (i % zones))}`;
-    const types = node.instanceTypes ?? [];
-    if (types.length > 0) labels['node.kubernetes.io/instance-type'] = types[i % types.length]!;
-    const labelText = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
     const namePrefix = count === 1 ? 'node' : `node-${i + 1}`;
+    const id = count === 1 ? 'node-agent' : `node-agent-${i + 1}`;
+    if (useFleet) {
+      const group: AgentFleet['groups'][number] = {
+        name: 'nodes',
+        namePrefix,
+        count: share,
+        capacity: { cpu: String(node.cpu), memory: node.memory, pods: node.pods },
+        labels: { ...node.labels },
+        ...(node.zones > 0 ? { zones: zoneNames(node.zones) } : {}),
+        ...(types.length > 0 ? { instanceTypes: types.map((name) => ({ name })) } : {}),
+      };
+      const fleet: AgentFleet = { kind: 'Fleet', name: `${workload.name}-${id}`, groups: [group] };
+      plans.push({ id, nodes: share, namePrefix, args: [...SIM_FLAGS, ...(workload.cluster.nodeAgent ?? [])], fleet });
+      continue;
+    }
+    const labelText = Object.entries(node.labels).map(([k, v]) => `${k}=${v}`).join(',');
     const args = ['--nodes', String(share), '--name-prefix', namePrefix, '--cpu', String(node.cpu), '--memory', node.memory, '--pods', String(node.pods), ...SIM_FLAGS];
     if (labelText) args.push('--labels', labelText);
     args.push(...(workload.cluster.nodeAgent ?? []));
-    plans.push({ id: count === 1 ? 'node-agent' : `node-agent-${i + 1}`, nodes: share, namePrefix, args });
+    plans.push({ id, nodes: share, namePrefix, args });
   }
   return plans;
 }

@@ -549,7 +549,15 @@ export async function runWorkload(workload: Workload, options: RunOptions = {}):
         ...(env ? { env } : {}),
       });
       await cluster.start();
-      for (const agent of agents) cluster.add(agent.id, 'node-agent', agent.args);
+      for (const agent of agents) {
+        const args = [...agent.args];
+        if (agent.fleet) {
+          const file = join(dataDir, `${agent.id}.fleet.json`);
+          writeFileSync(file, JSON.stringify(agent.fleet, null, 2));
+          args.push('--fleet', file);
+        }
+        cluster.add(agent.id, 'node-agent', args);
+      }
       apiUrl = cluster.apiUrl;
       natsUrl = cluster.natsUrl;
       const local = cluster;

@@ -2,10 +2,11 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { fleetNodes, parseFleet } from '../../node-agent/src/fleet.ts';
 import { REPO_ROOT } from '@flotilla/launcher';
 import { churnStepCount, loadWorkload, parseWorkload, phasePodCount, WorkloadError, workloadPodCounts } from './workload.ts';
 import { criticalPathEvents } from './run-workload.ts';
-import { planAgents } from './agent-plan.ts';
+import { agentNodeNames, planAgents } from './agent-plan.ts';
 
 const pause = { containers: [{ name: 'c', image: 'pause' }] };
 const minimal = {
@@ -203,21 +204,21 @@ describe('loadWorkload', () => {
 });
 
 describe('planAgents', () => {
-  it('splits nodes over agents, one zone each', () => {
-    const w = parseWorkload({ ...minimal, cluster: { nodes: 10, nodeAgents: 3, node: { zones: 2, labels: { tier: 'x' } } } });
+  it('spreads every agent\'s nodes over the zones with a fleet file the node agent accepts', () => {
+    const w = parseWorkload({ ...minimal, cluster: { nodes: 10, nodeAgents: 3, node: { zones: 2, labels: { tier: 'x' }, instanceTypes: ['m5.large'] } } });
     const plans = planAgents(w);
-    // Three agents over two zones: two per zone.
-    expect(plans).toHaveLength(4);
-    expect(plans.reduce((n, p) => n + p.nodes, 0)).toBe(10);
-    const labels = plans.map((p) => p.args[p.args.indexOf('--labels') + 1]);
-    expect(labels).toEqual([
-      'tier=x,topology.kubernetes.io/zone=zone-a',
-      'tier=x,topology.kubernetes.io/zone=zone-b',
-      'tier=x,topology.kubernetes.io/zone=zone-a',
-      'tier=x,topology.kubernetes.io/zone=zone-b',
-    ]);
-    const prefixes = new Set(plans.map((p) => p.args[p.args.indexOf('--name-prefix') + 1]));
-    expect(prefixes.size).toBe(4);
+    // As many agents as asked for, whatever the number of zones.
+    expect(plans.map((p) => p.nodes)).toEqual([4, 3, 3]);
+    const hosted = plans.map((plan) => fleetNodes(parseFleet(JSON.parse(JSON.stringify(plan.fleet)))));
+    expect(hosted.map((nodes) => nodes.map((n) => n.name))).toEqual(plans.map(agentNodeNames));
+    const first = hosted[0]!;
+    expect(first.map((n) => n.labels['topology.kubernetes.io/zone'])).toEqual(['zone-a', 'zone-b', 'zone-a', 'zone-b']);
+    for (const node of hosted.flat()) {
+      expect(node.labels).toMatchObject({ tier: 'x', 'node.kubernetes.io/instance-type': 'm5.large' });
+      expect(node.capacity).toMatchObject({ cpu: '4', memory: '32Gi' });
+    }
+    // The capacity and labels come from the fleet, not from flags the agent would refuse beside it.
+    for (const plan of plans) expect(plan.args).not.toContain('--nodes');
   });
 
   it('puts the workload\'s node-agent flags last, so that they win', () => {

@@ -1,8 +1,10 @@
 import { join, resolve } from 'node:path';
 import { isValidQuantity, TaintEffect, type Taint } from '@flotilla/model';
-import { DEFAULT_SIM_TIMINGS, type SimTimings } from '@flotilla/runtime';
+import { DEFAULT_SIM_TIMINGS, type SimStage, type SimTimings } from '@flotilla/runtime';
 import { ConfigError, intSetting, natsServers, numberSetting } from '@flotilla/service-kit';
+import { fleetNodes, loadFleet, taintFromText } from './fleet.ts';
 import type { HostedNodeConfig } from './node-registration.ts';
+import { loadStages } from './stages-file.ts';
 import { DEFAULT_LEASE_DURATION_S, DEFAULT_LEASE_RENEW_MS } from './lease-renewer.ts';
 import { DEFAULT_CRASH_LOOP, type CrashLoopSettings } from './pod-worker.ts';
 
@@ -21,6 +23,10 @@ export interface AgentConfig {
   /** `--remove-pods`: stop every pod the state dir holds for the hosted nodes, then exit (tearing a local cluster down). */
   removePods: boolean;
   sim: SimTimings;
+  /** `--stages FILE`: the sim runtime's stages (empty: its timings alone). */
+  stages: SimStage[];
+  /** Where the nodes and the stages came from, when from files (logged at start). */
+  files: { fleet?: string; stages?: string };
   seed: number;
   crashLoop: CrashLoopSettings;
   /** Node leases: each hosted node's lease is renewed every renewIntervalMs and counts for durationSeconds. */
@@ -37,6 +43,8 @@ const SETTINGS = {
   pods: ['pods', 'FLOTILLA_NODE_PODS'],
   labels: ['labels', 'FLOTILLA_NODE_LABELS'],
   taints: ['taints', 'FLOTILLA_NODE_TAINTS'],
+  fleet: ['fleet', 'FLOTILLA_FLEET'],
+  stages: ['stages', 'FLOTILLA_STAGES'],
   simSandboxMs: ['sim-sandbox-ms', 'FLOTILLA_SIM_SANDBOX_MS'],
   simStartMs: ['sim-start-ms', 'FLOTILLA_SIM_START_MS'],
   simInitMs: ['sim-init-ms', 'FLOTILLA_SIM_INIT_MS'],
@@ -58,6 +66,8 @@ const RUNTIMES: readonly RuntimeChoice[] = ['sim', 'process'];
 const POD_NETWORKS: readonly PodNetworkChoice[] = ['auto', 'netns', 'loopback'];
 
 type SettingName = keyof typeof SETTINGS;
+/** What a fleet file describes instead: giving one of these with --fleet is a mistake, not an override. */
+const NODE_SHAPE_SETTINGS: readonly SettingName[] = ['nodes', 'namePrefix', 'name', 'cpu', 'memory', 'pods', 'labels', 'taints'];
 const KNOWN_FLAGS = new Set<string>(['nats', ...Object.values(SETTINGS).map(([flag]) => flag)]);
 
 export function parseAgentConfig(flags: Map<string, string>, env: NodeJS.ProcessEnv = process.env): AgentConfig {
@@ -65,20 +75,17 @@ export function parseAgentConfig(flags: Map<string, string>, env: NodeJS.Process
   const raw = (name: SettingName): string | undefined => flags.get(SETTINGS[name][0]) ?? env[SETTINGS[name][1]];
   const label = (name: SettingName): string => `--${SETTINGS[name][0]} / ${SETTINGS[name][1]}`;
 
-  const cpu = raw('cpu') ?? '4';
-  const memory = raw('memory') ?? '8Gi';
-  if (!isValidQuantity(cpu)) throw new ConfigError(`${label('cpu')}: invalid quantity ${JSON.stringify(cpu)}`);
-  if (!isValidQuantity(memory)) throw new ConfigError(`${label('memory')}: invalid quantity ${JSON.stringify(memory)}`);
-  const pods = intSetting(label('pods'), raw('pods'), 110, 1);
-  const labels = parseLabels(raw('labels') ?? '', label('labels'));
-  const taints = parseTaints(raw('taints') ?? '', label('taints'));
-
-  const single = raw('name');
-  const count = intSetting(label('nodes'), raw('nodes'), 1, 1);
-  if (single !== undefined && flags.has('nodes') && count !== 1) throw new ConfigError('--name hosts one node: it cannot be combined with --nodes > 1');
-  const prefix = raw('namePrefix') ?? 'node';
-  const names = single !== undefined ? [single] : Array.from({ length: count }, (_, i) => `${prefix}-${i + 1}`);
-  const nodes = names.map((name, i) => ({ name, index: i + 1, capacity: { cpu, memory, pods: String(pods) }, labels, taints }));
+  const fleetFile = nonEmpty(label('fleet'), raw('fleet'));
+  let nodes: HostedNodeConfig[];
+  if (fleetFile !== undefined) {
+    const given = NODE_SHAPE_SETTINGS.filter((name) => raw(name) !== undefined);
+    if (given.length > 0) {
+      throw new ConfigError(`${label('fleet')} describes every hosted node: it cannot be combined with ${given.map(label).join(', ')} (put them in the fleet file)`);
+    }
+    nodes = fleetNodes(loadFleet(resolve(fleetFile)));
+  } else {
+    nodes = flagNodes(flags, raw, label);
+  }
 
   const jitter = numberSetting(label('simJitter'), raw('simJitter'), DEFAULT_SIM_TIMINGS.jitter, 0);
   if (jitter > 1) throw new ConfigError(`${label('simJitter')} must be within 0..1, got ${jitter}`);
@@ -99,6 +106,9 @@ export function parseAgentConfig(flags: Map<string, string>, env: NodeJS.Process
   }
 
   const runtime = choice(label('runtime'), raw('runtime'), RUNTIMES, 'sim');
+  const stagesFile = nonEmpty(label('stages'), raw('stages'));
+  if (stagesFile !== undefined && runtime !== 'sim') throw new ConfigError(`${label('stages')} drives simulated pods: it needs --runtime sim, got ${runtime}`);
+  const stages = stagesFile === undefined ? [] : loadStages(resolve(stagesFile), label('stages'));
   const podNetwork = choice(label('podNetwork'), raw('podNetwork'), POD_NETWORKS, 'auto');
   const stateDirRaw = raw('stateDir');
   if (stateDirRaw !== undefined && stateDirRaw.trim() === '') throw new ConfigError(`${label('stateDir')}: expected a directory, got an empty value`);
@@ -119,10 +129,38 @@ export function parseAgentConfig(flags: Map<string, string>, env: NodeJS.Process
       stopMs: intSetting(label('simStopMs'), raw('simStopMs'), DEFAULT_SIM_TIMINGS.stopMs),
       jitter,
     },
+    stages,
+    files: { ...(fleetFile !== undefined ? { fleet: resolve(fleetFile) } : {}), ...(stagesFile !== undefined ? { stages: resolve(stagesFile) } : {}) },
     seed: intSetting(label('seed'), raw('seed'), 1),
     crashLoop,
     lease,
   };
+}
+
+/** `--nodes`, `--cpu`, ...: N nodes of one shape. */
+function flagNodes(flags: Map<string, string>, raw: (name: SettingName) => string | undefined, label: (name: SettingName) => string): HostedNodeConfig[] {
+  const cpu = raw('cpu') ?? '4';
+  const memory = raw('memory') ?? '8Gi';
+  if (!isValidQuantity(cpu)) throw new ConfigError(`${label('cpu')}: invalid quantity ${JSON.stringify(cpu)}`);
+  if (!isValidQuantity(memory)) throw new ConfigError(`${label('memory')}: invalid quantity ${JSON.stringify(memory)}`);
+  const pods = intSetting(label('pods'), raw('pods'), 110, 1);
+  const labels = parseLabels(raw('labels') ?? '', label('labels'));
+  const taints = parseTaints(raw('taints') ?? '', label('taints'));
+
+  const single = raw('name');
+  const count = intSetting(label('nodes'), raw('nodes'), 1, 1);
+  if (single !== undefined && flags.has('nodes') && count !== 1) throw new ConfigError('--name hosts one node: it cannot be combined with --nodes > 1');
+  const prefix = raw('namePrefix') ?? 'node';
+  const names = single !== undefined ? [single] : Array.from({ length: count }, (_, i) => `${prefix}-${i + 1}`);
+  // One capacity object for all: 10,000 nodes need not carry 10,000 copies.
+  const capacity = { cpu, memory, pods: String(pods) };
+  return names.map((name, i) => ({ name, index: i + 1, capacity, labels, taints }));
+}
+
+function nonEmpty(setting: string, raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (raw.trim() === '' || raw === 'true') throw new ConfigError(`${setting}: expected a file, got ${raw === 'true' ? 'no value' : 'an empty value'}`);
+  return raw;
 }
 
 function choice<T extends string>(setting: string, raw: string | undefined, allowed: readonly T[], fallback: T): T {
@@ -146,16 +184,15 @@ export function parseLabels(text: string, setting = '--labels'): Record<string, 
 export function parseTaints(text: string, setting = '--taints'): Taint[] {
   const taints: Taint[] = [];
   for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
-    const colon = part.lastIndexOf(':');
-    const effect = TaintEffect.safeParse(colon > 0 ? part.slice(colon + 1) : '');
-    if (colon <= 0 || !effect.success) {
-      throw new ConfigError(`${setting}: expected key[=value]:NoSchedule|PreferNoSchedule|NoExecute, got ${JSON.stringify(part)}`);
+    const taint = taintFromText(part);
+    if (!taint) {
+      const colon = part.lastIndexOf(':');
+      const keyOnly = colon > 0 && TaintEffect.safeParse(part.slice(colon + 1)).success;
+      throw new ConfigError(
+        keyOnly ? `${setting}: a taint needs a key, got ${JSON.stringify(part)}` : `${setting}: expected key[=value]:NoSchedule|PreferNoSchedule|NoExecute, got ${JSON.stringify(part)}`,
+      );
     }
-    const keyValue = part.slice(0, colon);
-    const eq = keyValue.indexOf('=');
-    const key = eq === -1 ? keyValue : keyValue.slice(0, eq);
-    if (key === '') throw new ConfigError(`${setting}: a taint needs a key, got ${JSON.stringify(part)}`);
-    taints.push({ key, ...(eq === -1 ? {} : { value: keyValue.slice(eq + 1) }), effect: effect.data });
+    taints.push(taint);
   }
   return taints;
 }

@@ -1,5 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, parseFlags } from '@flotilla/service-kit';
 import { parseAgentConfig, parseLabels, parseTaints } from './config.ts';
 
@@ -79,5 +81,52 @@ describe('node agent settings', () => {
     expect(() => parseLabels('novalue')).toThrow(ConfigError);
     expect(() => parseTaints('k=v:Sometimes')).toThrow(ConfigError);
     expect(() => parseTaints('k=v')).toThrow(ConfigError);
+  });
+});
+
+describe('fleet and stages files', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'agent-config-spec-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, text: string): string => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+  const fleet = file('fleet.yaml', 'groups:\n  - { name: web, count: 2, zones: [a, b], capacity: { cpu: 2 } }\n  - { name: gpu, count: 1, taints: ["gpu:NoSchedule"] }\n');
+  const stages = file('stages.yaml', 'stages:\n  - { name: pull, step: start, delayMs: 5000, jitterMs: 1000 }\n');
+
+  it('--fleet / FLOTILLA_FLEET hosts every node of the file', () => {
+    const config = parse(['--fleet', fleet]);
+    expect(config.nodes.map((n) => n.name)).toEqual(['web-1', 'web-2', 'gpu-1']);
+    expect(config.nodes[1]).toMatchObject({ index: 2, capacity: { cpu: '2', memory: '8Gi', pods: '110' }, labels: { 'topology.kubernetes.io/zone': 'b' } });
+    expect(config.nodes[2]?.taints).toEqual([{ key: 'gpu', effect: 'NoSchedule' }]);
+    expect(config.files).toEqual({ fleet });
+    expect(parse([], { FLOTILLA_FLEET: fleet }).nodes).toHaveLength(3);
+  });
+
+  it('--stages / FLOTILLA_STAGES loads the sim runtime\'s stages; none by default', () => {
+    expect(parse([]).stages).toEqual([]);
+    expect(parse(['--stages', stages]).stages).toEqual([{ name: 'pull', step: 'start', selector: {}, delayMs: 5000, jitterMs: 1000, next: 'started', exitCode: 0 }]);
+    expect(parse([], { FLOTILLA_STAGES: stages }).files).toEqual({ stages });
+  });
+
+  it('a fleet with node flags, or stages with the process runtime, is a ConfigError naming both', () => {
+    expect(() => parse(['--fleet', fleet, '--nodes', '3'])).toThrow(
+      new ConfigError('--fleet / FLOTILLA_FLEET describes every hosted node: it cannot be combined with --nodes / FLOTILLA_NODES (put them in the fleet file)'),
+    );
+    expect(() => parse(['--fleet', fleet, '--cpu', '8'], { FLOTILLA_NODE_LABELS: 'a=b' })).toThrow(/cannot be combined with --cpu \/ FLOTILLA_NODE_CPU, --labels \/ FLOTILLA_NODE_LABELS/);
+    expect(() => parse(['--name', 'edge'], { FLOTILLA_FLEET: fleet })).toThrow(/--name \/ FLOTILLA_NODE_NAME/);
+    expect(() => parse(['--stages', stages, '--runtime', 'process'])).toThrow('--stages / FLOTILLA_STAGES drives simulated pods: it needs --runtime sim, got process');
+  });
+
+  it('names the setting and the file in errors', () => {
+    expect(() => parse(['--fleet'])).toThrow('--fleet / FLOTILLA_FLEET: expected a file, got no value');
+    expect(() => parse([], { FLOTILLA_STAGES: ' ' })).toThrow('--stages / FLOTILLA_STAGES: expected a file, got an empty value');
+    expect(() => parse(['--fleet', join(dir, 'nope.yaml')])).toThrow(ConfigError);
+    const badFleet = file('bad-fleet.yaml', 'groups:\n  - { name: web, count: 1, capacity: { memory: lots } }\n');
+    expect(() => parse(['--fleet', badFleet])).toThrow(`${badFleet}: invalid fleet:\n  groups[0].capacity.memory: expected a quantity such as 4, 500m or 32Gi`);
+    const badStages = file('bad-stages.yaml', 'stages:\n  - { name: x, step: run, next: started }\n');
+    expect(() => parse(['--stages', badStages])).toThrow(`--stages / FLOTILLA_STAGES: ${badStages}: invalid stages:\n  stages[0].next: step run can only go to running or exit`);
+    expect(() => parse(['--stages', file('not-yaml.yaml', 'stages: [')])).toThrow(/--stages \/ FLOTILLA_STAGES: .* is not valid YAML/);
   });
 });

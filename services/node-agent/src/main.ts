@@ -3,8 +3,9 @@ import { LeaseStore, connectLeases } from '@flotilla/leases';
 import { SimRuntime, type ContainerRuntime } from '@flotilla/runtime';
 import { ConfigError, LiveProjection, createLogger, onShutdown, parseFlags, type Logger } from '@flotilla/service-kit';
 import { parseAgentConfig, type AgentConfig } from './config.ts';
+import { fleetSummary } from './fleet.ts';
 import { LeaseRenewer } from './lease-renewer.ts';
-import { NodeAgent } from './node-agent.ts';
+import { NodeAgent, type RegisteredNode } from './node-agent.ts';
 import { createProcessRuntime, detectNetworkMode } from './process-runtime/index.ts';
 import { startLogServer } from './log-server.ts';
 import { LogReporter } from './reporter.ts';
@@ -28,9 +29,17 @@ async function main(): Promise<void> {
   // JetStream KV stops the agent before it registers anything.
   const leaseConnection = await connectLeases({ servers: config.nats, name: `flotilla-node-agent-${first}-leases` });
   const leases = await LeaseStore.open(leaseConnection);
+  const foldStartedAt = performance.now();
   await projection.start();
+  const registrationStartedAt = performance.now();
+  logger.info('registering nodes', {
+    nodes: config.nodes.length,
+    foldedEvents: projection.state.seq,
+    foldMs: Math.round(registrationStartedAt - foldStartedAt),
+    ...(config.files.fleet !== undefined ? { fleet: config.files.fleet, ...fleetSummary(config.nodes) } : {}),
+  });
   const registered = await agent.start();
-  for (const node of registered) logger.info('node registered', { ...node });
+  logRegistration(logger, registered, performance.now() - registrationStartedAt);
   const renewer = new LeaseRenewer({
     store: leases,
     nodeNames: registered.map((node) => node.name),
@@ -55,6 +64,8 @@ async function main(): Promise<void> {
     appliedSeq: projection.state.seq,
     leaseRenewMs: config.lease.renewIntervalMs,
     leaseDurationS: config.lease.durationSeconds,
+    ...(config.files.stages !== undefined ? { stagesFile: config.files.stages, stages: config.stages.length } : {}),
+    ...memoryFigures(),
   });
   onShutdown(logger, async () => {
     // Like a kubelet restart: stop writing, leave the pods running; a new agent adopts them. The
@@ -67,6 +78,28 @@ async function main(): Promise<void> {
     close();
     await projection.stop();
     await log.close();
+  });
+}
+
+function memoryFigures(): { rssMiB: number; heapUsedMiB: number } {
+  const usage = process.memoryUsage();
+  return { rssMiB: Math.round(usage.rss / 2 ** 20), heapUsedMiB: Math.round(usage.heapUsed / 2 ** 20) };
+}
+
+/** Few nodes: a line each. Thousands: one line with the counts and the rate (`flotilla sim nodes` reads it). */
+const NODE_LINES_UP_TO = 20;
+
+function logRegistration(logger: Logger, registered: readonly RegisteredNode[], elapsedMs: number): void {
+  if (registered.length <= NODE_LINES_UP_TO) for (const node of registered) logger.info('node registered', { ...node });
+  const actions = { registered: 0, 're-registered': 0, unchanged: 0 };
+  for (const node of registered) actions[node.action]++;
+  logger.info('nodes registered', {
+    nodes: registered.length,
+    new: actions.registered,
+    reRegistered: actions['re-registered'],
+    unchanged: actions.unchanged,
+    durationMs: Math.round(elapsedMs),
+    nodesPerSecond: elapsedMs > 0 ? Math.round((registered.length * 1000) / elapsedMs) : registered.length,
   });
 }
 
@@ -84,7 +117,7 @@ async function removeAllPods(runtime: ContainerRuntime, config: AgentConfig, log
 /** The runtime the configuration asks for; `close` stops its background work (containers keep running). */
 async function buildRuntime(config: AgentConfig, logger: Logger): Promise<{ runtime: ContainerRuntime; close: () => void }> {
   if (config.runtime === 'sim') {
-    return { runtime: new SimRuntime({ timings: config.sim, seed: config.seed }), close: () => undefined };
+    return { runtime: new SimRuntime({ timings: config.sim, seed: config.seed, stages: config.stages }), close: () => undefined };
   }
   if (config.podNetwork === 'netns') {
     // Asked for explicitly: fail now, not at every pod's sandbox.

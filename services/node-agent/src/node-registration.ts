@@ -1,12 +1,21 @@
 import { nodeForRegister, toResources, type Node, type NodeManifest, type Taint } from '@flotilla/model';
 import type { NodeRecord } from '@flotilla/state';
 
-/** What one hosted node is configured with (from flags). */
+/** A hosted node's capacity (also its allocatable). */
+export interface NodeCapacity {
+  cpu: string;
+  memory: string;
+  pods: string;
+  'ephemeral-storage'?: string;
+}
+
+/** What one hosted node is configured with (from flags, or a fleet file). */
 export interface HostedNodeConfig {
   name: string;
   /** 1-based position among the nodes this process hosts. */
   index: number;
-  capacity: { cpu: string; memory: string; pods: string };
+  /** Nodes of a fleet may share this object (and labels, taints): never mutate it. */
+  capacity: NodeCapacity;
   labels: Record<string, string>;
   taints: Taint[];
 }
@@ -47,7 +56,7 @@ export function nodeManifest(config: HostedNodeConfig, runtime: RuntimeInfo, tim
       },
     },
     // podCIDR is left unset: the fold assigns it.
-    spec: config.taints.length > 0 ? { taints: config.taints } : {},
+    spec: config.taints.length > 0 ? { taints: config.taints.map((taint) => ({ ...taint })) } : {},
     status: {
       capacity,
       allocatable: capacity,
