@@ -1,14 +1,15 @@
 // A simulated fleet in ONE node-agent process against a real nats-server (file storage): how fast its
 // nodes register, how much memory the process holds, and how steadily it renews their leases.
 //
-//   npm run bench -- fleet [--quick] [--fleet=FILE] [--runs=N] [--lease-rounds=N] [--lease-renew-ms=MS]
+//   npm run bench -- fleet [--quick] [--fleet=FILE] [--runs=N] [--lease-rounds=N] [--lease-renew-ms=MS] [--results]
 //
 // Default: bench/fleets/mixed-10000.yaml (10,000 nodes), 3 registration runs (a fresh nats-server
 // each, so every node is new), then on the last run 2 lease rounds at the kubelet's 10 s interval.
 // --quick: bench/fleets/small.yaml, 1 run, 2 lease rounds of 2 s. Prints a markdown section (the issue's
-// target: 10,000 nodes in one process under 2 GiB RSS, registered at >= 500 nodes/s). Figures only;
+// target: 10,000 nodes in one process under 2 GiB RSS, registered at >= 500 nodes/s). --results appends it to bench/RESULTS.md. Figures only;
 // nothing is asserted. runFleetBench() is the same for the standard bench set.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -374,4 +375,8 @@ export async function run(args: readonly string[]): Promise<void> {
     leaseRenewMs: leaseRenewMs ?? (quick ? 2_000 : 10_000),
   });
   process.stdout.write(`\n${text}\n`);
+  if (args.includes('--results')) {
+    appendFileSync(join(here, 'RESULTS.md'), `\n${text}\n`);
+    process.stdout.write(`results appended to bench/RESULTS.md\n`);
+  }
 }
