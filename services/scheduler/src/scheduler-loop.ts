@@ -29,6 +29,9 @@ export interface SchedulerLoopOptions {
 
 export const DEFAULT_BINDS_IN_FLIGHT = 256;
 
+/** How long the loop decides back to back before it lets the event loop run. */
+const DECISION_SLICE_MS = 5;
+
 /** What the service counts, for /metrics. */
 export interface SchedulerStats {
   /** Scheduling cycles run. */
@@ -163,6 +166,7 @@ export class SchedulerLoop {
   }
 
   private async run(): Promise<void> {
+    let sliceStart = performance.now();
     while (this.running) {
       const key = this.queue.pop(this.now());
       if (key === undefined) {
@@ -177,15 +181,26 @@ export class SchedulerLoop {
             resolve();
           };
         });
+        sliceStart = performance.now();
         continue;
       }
       try {
-        await this.scheduleOne(key);
+        // A pod that binds is decided synchronously; only an unschedulable one waits for its event.
+        const pending = this.scheduleOne(key);
+        if (pending) await pending;
       } catch (error) {
         this.attemptFailed(key, error);
       }
-      // The window is full: wait for one binding to be acknowledged before deciding more.
-      if (this.binding.size >= this.maxBindsInFlight) await Promise.race(this.binding);
+      if (this.binding.size >= this.maxBindsInFlight) {
+        // The window is full: wait for one binding to be acknowledged before deciding more.
+        await Promise.race(this.binding);
+        sliceStart = performance.now();
+      } else if (performance.now() - sliceStart >= DECISION_SLICE_MS) {
+        // Decisions made back to back leave the client's outbound buffer as one socket write; the
+        // event loop gets its turn (new events folded, acknowledgements read) between slices.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        sliceStart = performance.now();
+      }
     }
   }
 
@@ -198,7 +213,8 @@ export class SchedulerLoop {
     if (record) this.queue.addBackoff(key, record.schedulingAttempts + 1, this.now());
   }
 
-  private async scheduleOne(key: string): Promise<void> {
+  /** Decides one pod; returns a promise only when something must be awaited (an unschedulable pod's events). */
+  private scheduleOne(key: string): Promise<void> | undefined {
     const state = this.options.projection.state;
     const record = state.pods.get(key);
     if (!record || !this.isPending(record) || !this.isOurs(record)) return;
@@ -237,6 +253,12 @@ export class SchedulerLoop {
     }
     this.stats.unschedulable++;
     this.queue.addUnschedulable(key, attempt, this.now(), { requeueOn: result.requeueOn });
+    return this.recordFailure(record, result, attempt, meta);
+  }
+
+  private async recordFailure(record: PodRecord, result: ScheduleResult, attempt: number, meta: { source: string; time: string }): Promise<void> {
+    const { namespace, name, uid } = record.pod.metadata;
+    const schedulerName = record.pod.spec.schedulerName ?? 'default-scheduler';
     if (result.nominatedNodeName) await this.preempt(record, result, result.nominatedNodeName, attempt, meta);
     await appendWithRetry(this.options.log, {
       type: 'PodSchedulingFailed',
