@@ -564,6 +564,8 @@ export async function runWorkload(workload: Workload, options: RunOptions = {}):
       sampler = new ProcessSampler(() => [
         ...(local.nats ? [{ id: 'nats-server', pid: local.nats.process.pid }] : []),
         ...[...local.services.values()].map((s) => ({ id: s.spec.id, pid: s.pid })),
+        // The load generator shares the cores with the cluster it measures: its own cost is shown too.
+        { id: 'loadgen (this process)', pid: process.pid },
       ]);
       sampler.start();
     }
