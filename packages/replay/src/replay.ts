@@ -10,9 +10,9 @@ import { latencyStats } from '@flotilla/measure';
 import type { LatencyStats } from '@flotilla/measure';
 import { isSidecar, nodeForRegister, podForCreate } from '@flotilla/model';
 import type { OwnerReference, Pod } from '@flotilla/model';
-import { AssumedPods, NodeInfoCache, SchedulingQueue, createFramework, withNominatedPods } from '@flotilla/scheduling';
-import type { ClusterEvent, Framework, Profile, ScheduleResult, SchedulingQueueOptions } from '@flotilla/scheduling';
-import { NODE_STATUS_UNKNOWN_MESSAGE, PREEMPTED, applyEvent, createClusterState } from '@flotilla/state';
+import { AssumedPods, NodeInfoCache, SchedulingQueue, createFramework, podBoundEvent, unschedulableEvents, withNominatedPods } from '@flotilla/scheduling';
+import type { ClusterEvent, Framework, Profile, SchedulingQueueOptions } from '@flotilla/scheduling';
+import { NODE_STATUS_UNKNOWN_MESSAGE, applyEvent, createClusterState, podKey } from '@flotilla/state';
 import type { ClusterState, PodRecord, StateChange } from '@flotilla/state';
 import { measurePlacement, pendingReasons, podOutcomes, podSizes } from './quality.ts';
 import type { PlacementQuality, PodOutcomes } from './quality.ts';
@@ -347,7 +347,7 @@ class Replay {
       return;
     }
     this.figures.decisions++;
-    const { namespace, name, uid } = record.pod.metadata;
+    const { uid } = record.pod.metadata;
     const nodes = withNominatedPods(this.nodeInfos.nodes(), state, this.assumed, record);
     const maxVerdicts = nodes.length <= (this.options.fullTableMaxNodes ?? 16) ? undefined : (this.options.verdictsKept ?? 8);
     const cpu = this.options.cpuTime;
@@ -355,13 +355,9 @@ class Replay {
     const result = this.framework.schedulePod({ pod: record, nodes, pods: state.pods, tieBreakSeed: `${this.seed}:${uid}`, maxVerdicts });
     if (cpu && before !== undefined) this.schedulingCpuMs += cpu() - before;
     const attempt = record.schedulingAttempts + 1;
-    const schedulerName = this.schedulerName;
     if (result.feasible && result.nodeName) {
       const nodeName = result.nodeName;
-      const seq = this.append(
-        { type: 'PodBound', data: { namespace, name, uid, nodeName, schedulerName, attempt, verdicts: result.verdicts, summary: result.summary } },
-        SOURCE_SCHEDULER,
-      );
+      const seq = this.append(podBoundEvent(record, { ...result, nodeName }, attempt), SOURCE_SCHEDULER);
       this.queue.done(key);
       const bound = state.pods.get(key);
       if (bound?.boundSeq === seq) {
@@ -382,67 +378,16 @@ class Replay {
     }
     this.figures.unschedulable++;
     this.queue.addUnschedulable(key, attempt, this.now, { requeueOn: result.requeueOn });
-    if (result.nominatedNodeName) this.preempt(record, result, result.nominatedNodeName, attempt);
-    this.append(
-      {
-        type: 'PodSchedulingFailed',
-        data: {
-          namespace,
-          name,
-          uid,
-          schedulerName,
-          attempt,
-          message: result.message ?? 'no nodes available',
-          verdicts: result.verdicts,
-          summary: result.summary,
-          ...(result.nominatedNodeName === '' ? { nominatedNodeName: '' } : {}),
-        },
-      },
-      SOURCE_SCHEDULER,
-    );
-  }
-
-  /** As the service: each victim is asked to leave (reason Preempted), then the pod is nominated. */
-  private preempt(record: PodRecord, result: ScheduleResult, nodeName: string, attempt: number): void {
-    const { namespace, name, uid } = record.pod.metadata;
-    const victims = result.victims ?? [];
-    for (const victim of victims) {
-      const target = this.state.pods.get(victim.key);
-      if (!target || target.pod.metadata.uid !== victim.uid || target.deletion !== undefined) continue;
-      this.append(
-        {
-          type: 'PodDeletionRequested',
-          data: {
-            namespace: victim.namespace,
-            name: victim.name,
-            uid: victim.uid,
-            gracePeriodSeconds: target.pod.spec.terminationGracePeriodSeconds ?? 30,
-            reason: PREEMPTED,
-            message: `${this.schedulerName}: preempting to accommodate a higher priority pod`,
-          },
-        },
-        SOURCE_SCHEDULER,
-      );
-      this.figures.victims++;
-      this.stopLater(victim.key, victim.uid, 'Deleted');
+    // The same events the scheduler service writes for this decision, in the same order.
+    for (const event of unschedulableEvents(this.state, record, result, attempt)) {
+      this.append(event, SOURCE_SCHEDULER);
+      if (event.type === 'PodDeletionRequested') {
+        this.figures.victims++;
+        this.stopLater(podKey(event.data.namespace, event.data.name), event.data.uid, 'Deleted');
+      } else if (event.type === 'PodNominated') {
+        this.figures.preemptions++;
+      }
     }
-    this.append(
-      {
-        type: 'PodNominated',
-        data: {
-          namespace,
-          name,
-          uid,
-          nodeName,
-          schedulerName: this.schedulerName,
-          attempt,
-          victims: victims.map((victim) => ({ namespace: victim.namespace, name: victim.name, uid: victim.uid })),
-          message: result.message ?? '',
-        },
-      },
-      SOURCE_SCHEDULER,
-    );
-    this.figures.preemptions++;
   }
 
   // ---- arrivals --------------------------------------------------------------------------------

@@ -80,6 +80,7 @@ export {
 } from './framework/profile.ts';
 export type { Profile, ProfileInput, ProfilePlugins, PluginConfig, WeightedPlugin } from './framework/profile.ts';
 export { createFramework, schedulePod, FrameworkConfigError } from './framework/framework.ts';
+export { podBoundEvent, unschedulableEvents } from './framework/decision-events.ts';
 export type { Framework, ScheduleInput, ScheduleResult, ExtensionPoint } from './framework/framework.ts';
 export { IN_TREE_REGISTRY } from './plugins/in-tree-registry.ts';
 export { toleratesTaint, tolerationsTolerateTaint, findUntoleratedTaint } from './plugins/tolerations.ts';

@@ -1,7 +1,17 @@
 import type { EventLog } from '@flotilla/eventlog';
 import type { DomainEvent, FlotillaRecord } from '@flotilla/events';
-import { AssumedPods, NodeInfoCache, SchedulingQueue, createFramework, withNominatedPods, type Framework, type Profile, type ScheduleResult } from '@flotilla/scheduling';
-import { PREEMPTED } from '@flotilla/state';
+import {
+  AssumedPods,
+  NodeInfoCache,
+  SchedulingQueue,
+  createFramework,
+  podBoundEvent,
+  unschedulableEvents,
+  withNominatedPods,
+  type Framework,
+  type Profile,
+  type ScheduleResult,
+} from '@flotilla/scheduling';
 import type { PodRecord, StateChange } from '@flotilla/state';
 import { appendWithRetry, type LiveProjection, type Logger } from '@flotilla/service-kit';
 
@@ -222,7 +232,7 @@ export class SchedulerLoop {
     const framework = this.profiles.get(schedulerName)!;
     this.stats.attempts++;
     if (this.retrying.delete(key)) this.stats.retries++;
-    const { namespace, name, uid } = record.pod.metadata;
+    const { uid } = record.pod.metadata;
     // Seeding ties with the uid spreads equal-scored pods and keeps replicas deterministic.
     // Pods nominated by preemption hold their room against pods of lower or equal priority.
     const nodes = withNominatedPods(this.nodeInfos.nodes(), state, this.assumed, record);
@@ -236,10 +246,7 @@ export class SchedulerLoop {
       this.queue.done(key);
       this.stats.bound++;
       // Not awaited: the next pod is decided against this assumption while the binding travels.
-      const binding = this.bind(key, attempt, meta, {
-        type: 'PodBound',
-        data: { namespace, name, uid, nodeName: result.nodeName, schedulerName, attempt, verdicts: result.verdicts, summary: result.summary },
-      });
+      const binding = this.bind(key, attempt, meta, podBoundEvent(record, { ...result, nodeName: result.nodeName }, attempt));
       this.binding.add(binding);
       void binding.finally(() => this.binding.delete(binding));
       return;
@@ -257,24 +264,12 @@ export class SchedulerLoop {
   }
 
   private async recordFailure(record: PodRecord, result: ScheduleResult, attempt: number, meta: { source: string; time: string }): Promise<void> {
-    const { namespace, name, uid } = record.pod.metadata;
-    const schedulerName = record.pod.spec.schedulerName ?? 'default-scheduler';
-    if (result.nominatedNodeName) await this.preempt(record, result, result.nominatedNodeName, attempt, meta);
-    await appendWithRetry(this.options.log, {
-      type: 'PodSchedulingFailed',
-      data: {
-        namespace,
-        name,
-        uid,
-        schedulerName,
-        attempt,
-        message: result.message ?? 'no nodes available',
-        verdicts: result.verdicts,
-        summary: result.summary,
-        // Preemption can no longer help: an earlier nomination is dropped.
-        ...(result.nominatedNodeName === '' ? { nominatedNodeName: '' } : {}),
-      },
-    }, meta, { onRetry: () => void this.stats.appendRetries++ });
+    const events = unschedulableEvents(this.options.projection.state, record, result, attempt);
+    if (result.nominatedNodeName) {
+      this.options.logger.info('preempting', { pod: record.key, node: result.nominatedNodeName, victims: (result.victims ?? []).map((victim) => victim.key) });
+    }
+    // In order: the victims' deletions, the nomination, then the attempt's failure.
+    for (const event of events) await appendWithRetry(this.options.log, event, meta, { onRetry: () => void this.stats.appendRetries++ });
   }
 
   /** Appends one PodBound; a failure (retries exhausted: the outcome is unknown) sends the pod to backoff. */
@@ -295,47 +290,6 @@ export class SchedulerLoop {
       if (record && this.isPending(record)) this.attemptFailed(key, error);
       else this.options.logger.error('binding append failed, but the fold holds a binding', { pod: key, error });
     }
-  }
-
-  /**
-   * Preemption chose `nodeName`: each victim not already terminating is deleted gracefully (reason
-   * Preempted, its own grace period), then the pod is nominated there (PodNominated; the fold records
-   * Preempted on the victims). The pod waits in the unschedulable queue until a victim is gone.
-   */
-  private async preempt(record: PodRecord, result: ScheduleResult, nodeName: string, attempt: number, meta: { source: string; time: string }): Promise<void> {
-    const state = this.options.projection.state;
-    const { namespace, name, uid } = record.pod.metadata;
-    const schedulerName = record.pod.spec.schedulerName ?? 'default-scheduler';
-    const victims = result.victims ?? [];
-    for (const victim of victims) {
-      const target = state.pods.get(victim.key);
-      if (!target || target.pod.metadata.uid !== victim.uid || target.deletion !== undefined) continue;
-      await appendWithRetry(this.options.log, {
-        type: 'PodDeletionRequested',
-        data: {
-          namespace: victim.namespace,
-          name: victim.name,
-          uid: victim.uid,
-          gracePeriodSeconds: target.pod.spec.terminationGracePeriodSeconds ?? 30,
-          reason: PREEMPTED,
-          message: `${schedulerName}: preempting to accommodate a higher priority pod`,
-        },
-      }, meta);
-    }
-    await appendWithRetry(this.options.log, {
-      type: 'PodNominated',
-      data: {
-        namespace,
-        name,
-        uid,
-        nodeName,
-        schedulerName,
-        attempt,
-        victims: victims.map((victim) => ({ namespace: victim.namespace, name: victim.name, uid: victim.uid })),
-        message: result.message ?? '',
-      },
-    }, meta);
-    this.options.logger.info('preempting', { pod: record.key, node: nodeName, victims: victims.map((victim) => victim.key) });
   }
 
   /**
