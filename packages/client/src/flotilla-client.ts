@@ -4,11 +4,13 @@ import { readSse } from './sse.ts';
 import { parseWarningHeader } from './warnings.ts';
 import type {
   ApiResponse,
+  ClusterDiff,
   Eviction,
   EventList,
   KubeStatus,
   Node,
   NodeList,
+  ObjectHistory,
   Pod,
   PodList,
   PodScheduling,
@@ -39,6 +41,13 @@ export interface FlotillaClientOptions {
 export interface ListOptions {
   labelSelector?: string;
   fieldSelector?: string;
+  /** The list as it was: a past resourceVersion (sequence) or an RFC 3339 time. */
+  at?: string;
+}
+
+/** Reads of one object as it was at a past sequence or RFC 3339 time. */
+export interface AtOptions {
+  at?: string;
 }
 
 export interface DeleteOptions {
@@ -143,14 +152,19 @@ export class FlotillaClient {
     return this.request<Pod>('POST', `/api/v1/namespaces/${enc(namespace)}/pods`, { body: manifest });
   }
 
-  getPod(namespace: string, name: string): Promise<ApiResponse<Pod>> {
-    return this.request<Pod>('GET', `/api/v1/namespaces/${enc(namespace)}/pods/${enc(name)}`);
+  getPod(namespace: string, name: string, options: AtOptions = {}): Promise<ApiResponse<Pod>> {
+    return this.request<Pod>('GET', `/api/v1/namespaces/${enc(namespace)}/pods/${enc(name)}`, { query: { at: options.at } });
+  }
+
+  /** Every event of the pods that had this name, with sequence, time, writer and a one-line summary. */
+  podHistory(namespace: string, name: string): Promise<ApiResponse<ObjectHistory>> {
+    return this.request<ObjectHistory>('GET', `/api/v1/namespaces/${enc(namespace)}/pods/${enc(name)}/history`);
   }
 
   /** Pods of one namespace, or of all namespaces when `namespace` is undefined. */
   listPods(namespace?: string, options: ListOptions = {}): Promise<ApiResponse<PodList>> {
     const path = namespace === undefined ? '/api/v1/pods' : `/api/v1/namespaces/${enc(namespace)}/pods`;
-    return this.request<PodList>('GET', path, { query: { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector } });
+    return this.request<PodList>('GET', path, { query: { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, at: options.at } });
   }
 
   deletePod(namespace: string, name: string, options: DeleteOptions = {}): Promise<ApiResponse<Pod>> {
@@ -269,12 +283,16 @@ export class FlotillaClient {
     return this.request<ReplicaSet>('POST', FlotillaClient.replicaSetsPath(namespace), { body: manifest });
   }
 
-  getReplicaSet(namespace: string, name: string): Promise<ApiResponse<ReplicaSet>> {
-    return this.request<ReplicaSet>('GET', `${FlotillaClient.replicaSetsPath(namespace)}/${enc(name)}`);
+  getReplicaSet(namespace: string, name: string, options: AtOptions = {}): Promise<ApiResponse<ReplicaSet>> {
+    return this.request<ReplicaSet>('GET', `${FlotillaClient.replicaSetsPath(namespace)}/${enc(name)}`, { query: { at: options.at } });
+  }
+
+  replicaSetHistory(namespace: string, name: string): Promise<ApiResponse<ObjectHistory>> {
+    return this.request<ObjectHistory>('GET', `${FlotillaClient.replicaSetsPath(namespace)}/${enc(name)}/history`);
   }
 
   listReplicaSets(namespace?: string, options: ListOptions = {}): Promise<ApiResponse<ReplicaSetList>> {
-    return this.request<ReplicaSetList>('GET', FlotillaClient.replicaSetsPath(namespace), { query: { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector } });
+    return this.request<ReplicaSetList>('GET', FlotillaClient.replicaSetsPath(namespace), { query: { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, at: options.at } });
   }
 
   /** Deletes the ReplicaSet at once; the controller then deletes its pods (background propagation). */
@@ -310,11 +328,20 @@ export class FlotillaClient {
   // ---- nodes ----
 
   listNodes(options: ListOptions = {}): Promise<ApiResponse<NodeList>> {
-    return this.request<NodeList>('GET', '/api/v1/nodes', { query: { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector } });
+    return this.request<NodeList>('GET', '/api/v1/nodes', { query: { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, at: options.at } });
   }
 
-  getNode(name: string): Promise<ApiResponse<Node>> {
-    return this.request<Node>('GET', `/api/v1/nodes/${enc(name)}`);
+  getNode(name: string, options: AtOptions = {}): Promise<ApiResponse<Node>> {
+    return this.request<Node>('GET', `/api/v1/nodes/${enc(name)}`, { query: { at: options.at } });
+  }
+
+  nodeHistory(name: string): Promise<ApiResponse<ObjectHistory>> {
+    return this.request<ObjectHistory>('GET', `/api/v1/nodes/${enc(name)}/history`);
+  }
+
+  /** What changed between two states of the cluster (sequences or RFC 3339 times). */
+  diff(from: string, to: string): Promise<ApiResponse<ClusterDiff>> {
+    return this.request<ClusterDiff>('GET', '/api/v1/diff', { query: { from, to } });
   }
 
   createNode(manifest: NodeManifest | Record<string, unknown>): Promise<ApiResponse<Node>> {

@@ -12,6 +12,7 @@ export type {
   LogOptions,
   ScaleOptions,
   EvictOptions,
+  AtOptions,
 } from './flotilla-client.ts';
 export { ApiError, ApiStreamError, ApiUnreachableError, ApiTimeoutError, isKubeStatus, describeCause } from './errors.ts';
 export { parseWarningHeader } from './warnings.ts';
@@ -44,4 +45,10 @@ export type {
   StatusCause,
   WatchEvent,
   WatchEventType,
+  HistoryEntry,
+  ObjectHistory,
+  DiffChangeType,
+  DiffField,
+  DiffChange,
+  ClusterDiff,
 } from './types.ts';

@@ -105,3 +105,61 @@ export interface ApiResponse<T> {
   /** HTTP status code. */
   status: number;
 }
+
+/** One event of an object's history (`GET .../{name}/history`). */
+export interface HistoryEntry {
+  /** Stream sequence of the event (the resourceVersion it produced). */
+  seq: number;
+  /** The event's envelope time (RFC 3339). */
+  time: string;
+  /** Domain event type, e.g. PodBound. */
+  type: string;
+  /** Who wrote it: api, scheduler, controller, node-agent/node-1, ... */
+  source: string;
+  /** The object's uid the event is about: a name reused by a later object has a new uid. */
+  uid?: string;
+  /** One line, e.g. `bound to node-3 (attempt 1)`. */
+  summary: string;
+}
+
+/** Every event the log holds about one object (all of its incarnations under that name), oldest first. */
+export interface ObjectHistory {
+  apiVersion: 'v1';
+  kind: 'History';
+  /** resourceVersion: the log's last sequence when it was read. */
+  metadata: ListMeta;
+  object: { kind: 'Pod' | 'Node' | 'ReplicaSet'; name: string; namespace?: string };
+  /** The distinct uids the name had, in order of appearance. */
+  uids: string[];
+  items: HistoryEntry[];
+}
+
+export type DiffChangeType = 'Added' | 'Removed' | 'Changed';
+
+/** A field of a diff: its value before and after (null when the object did not exist on that side). */
+export interface DiffField {
+  field: string;
+  from: string | null;
+  to: string | null;
+}
+
+export interface DiffChange {
+  kind: 'Pod' | 'Node' | 'ReplicaSet';
+  namespace?: string;
+  name: string;
+  uid: string;
+  change: DiffChangeType;
+  /** Added: the object's fields (from null); Removed: its last fields (to null); Changed: the fields that differ. */
+  fields: DiffField[];
+}
+
+/** `GET /api/v1/diff?from=A&to=B`: what changed between two states of the cluster. */
+export interface ClusterDiff {
+  apiVersion: 'v1';
+  kind: 'ClusterDiff';
+  /** The sequences the two sides resolved to (`at` as asked, resourceVersion as folded). */
+  from: { at: string; resourceVersion: string };
+  to: { at: string; resourceVersion: string };
+  /** Pods, then nodes, then replicasets; by namespace and name within each. */
+  changes: DiffChange[];
+}

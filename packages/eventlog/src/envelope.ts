@@ -43,6 +43,8 @@ export interface AppendResult {
 export interface EventLogStatus {
   connected: boolean;
   lastError?: string;
+  /** Times the connection came back after it was lost (adapters with a connection). */
+  reconnects?: number;
 }
 
 export type EventHandler = (rec: RecordedEvent) => Promise<void> | void;

@@ -186,7 +186,9 @@ describe('JetStreamEventLog on a real nats-server', () => {
       });
       await waitFor(() => received.length >= 25);
 
+      expect(log.status().reconnects).toBe(0);
       await restartServer([log]);
+      expect(log.status().reconnects).toBe(1);
       release();
       await appendBatch(300, 100);
       await waitFor(() => received.length >= 400, 20_000, { description: '400 events after the restart' });

@@ -165,6 +165,7 @@ export class JetStreamEventLog implements EventLog {
   private readonly appendTimeoutMs: number;
   private readonly consumerBatchSize: number;
   private writeWindow: Promise<void> | undefined;
+  private reconnects = 0;
   private readonly subscriptions = new Set<JetStreamSubscription>();
   private connected = true;
   private lastError: string | undefined;
@@ -341,7 +342,7 @@ export class JetStreamEventLog implements EventLog {
 
   status(): EventLogStatus {
     const connected = this.connected && !this.closing;
-    return this.lastError === undefined ? { connected } : { connected, lastError: this.lastError };
+    return this.lastError === undefined ? { connected, reconnects: this.reconnects } : { connected, reconnects: this.reconnects, lastError: this.lastError };
   }
 
   close(): Promise<void> {
@@ -441,6 +442,7 @@ export class JetStreamEventLog implements EventLog {
           this.lastError = `disconnected from ${s.server}`;
           break;
         case 'reconnect':
+          this.reconnects++;
           this.connected = true;
           this.reconnected?.resolve();
           this.reconnected = undefined;

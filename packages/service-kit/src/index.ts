@@ -5,5 +5,15 @@ export type { AppliedListener } from './live-projection.ts';
 export { ConfigError, intSetting, numberSetting, parseFlags, natsServers } from './config.ts';
 export { onShutdown } from './shutdown.ts';
 export { appendWithRetry } from './append.ts';
-export { METRICS_CONTENT_TYPE, renderMetricFamilies, startMetricsServer, parseMetrics } from './metrics.ts';
-export type { MetricFamily, MetricSample, MetricsServer } from './metrics.ts';
+export { METRICS_CONTENT_TYPE, MetricsParseError, startMetricsServer, parseMetrics } from './metrics.ts';
+export type { MetricsServer } from './metrics.ts';
+export {
+  FAST_DURATION_BUCKETS,
+  SLOW_DURATION_BUCKETS,
+  createMetricsRegistry,
+  instrumentAppends,
+  mirroredCounter,
+  mirroredGauge,
+  registerEventLogMetrics,
+} from './service-metrics.ts';
+export type { AppendObserver, AppendOutcome, EventLogMetrics, EventLogMetricsOptions, LabelSet } from './service-metrics.ts';

@@ -15,6 +15,9 @@ import { registerLogRoutes } from './routes/logs.ts';
 import { registerEvictionRoutes } from './routes/eviction.ts';
 import { registerReplicaSetRoutes } from './routes/replica-sets.ts';
 import { Writer } from './writer.ts';
+import { createApiMetrics, registerMetricsRoutes } from './metrics.ts';
+import { TimeTravel } from './time-travel.ts';
+import { registerHistoryRoutes } from './routes/history.ts';
 
 export interface ApiServerOptions {
   log: EventLog;
@@ -51,6 +54,8 @@ export interface ApiContext {
   logFirstReplyTimeoutMs?: number;
   /** For withDefaultTolerations on pod create. */
   defaultTolerationSeconds: DefaultTolerationOptions;
+  /** Past states for `?at=`, history and diff. */
+  timeTravel: TimeTravel;
 }
 
 export async function buildApiServer(options: ApiServerOptions): Promise<FastifyInstance> {
@@ -58,8 +63,10 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   const app = Fastify({ bodyLimit: options.bodyLimit ?? 3 * 1024 * 1024, logger: false, return503OnClosing: true, forceCloseConnections: true });
   const hub = new WatchHub(options.watchRingSize ?? 50_000, options.projection.state.seq);
   options.projection.onApplied((record, changes) => hub.publish(record.seq, changes));
+  // The routes write through `metrics.log`, which times each append.
+  const metrics = createApiMetrics({ log: options.log, projection: options.projection });
   const context: ApiContext = {
-    log: options.log,
+    log: metrics.log,
     projection: options.projection,
     logger: options.logger,
     hub,
@@ -67,7 +74,8 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     watchHeartbeatMs: options.watchHeartbeatMs ?? 15_000,
     ...(options.containerLogs ? { containerLogs: options.containerLogs } : {}),
     ...(options.logFirstReplyTimeoutMs !== undefined ? { logFirstReplyTimeoutMs: options.logFirstReplyTimeoutMs } : {}),
-    writer: new Writer(options.log, options.projection, { timeoutMs: options.writeTimeoutMs ?? 10_000, now }),
+    timeTravel: new TimeTravel(options.log),
+    writer: new Writer(metrics.log, options.projection, { timeoutMs: options.writeTimeoutMs ?? 10_000, now }),
     defaultTolerationSeconds: {
       notReadySeconds: options.defaultNotReadyTolerationSeconds ?? DEFAULT_TOLERATION_SECONDS,
       unreachableSeconds: options.defaultUnreachableTolerationSeconds ?? DEFAULT_TOLERATION_SECONDS,
@@ -111,6 +119,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     void reply.code(404).send(status);
   });
 
+  registerMetricsRoutes(app, metrics);
   registerHealthRoutes(app, context);
   registerPodRoutes(app, context);
   registerLogRoutes(app, context);
@@ -119,6 +128,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   registerNodeRoutes(app, context);
   registerReplicaSetRoutes(app, context);
   registerEventRoutes(app, context);
+  registerHistoryRoutes(app, context);
   return app;
 }
 

@@ -6,15 +6,18 @@ import { warningPrinter, type CommandContext, type Io } from './commands/context
 import { runCordon } from './commands/cordon.ts';
 import { runDelete } from './commands/delete.ts';
 import { runDescribe } from './commands/describe.ts';
+import { diffCommand } from './commands/diff.ts';
 import { runDrain, type DrainOptions } from './commands/drain.ts';
 import { runExplain, runPlan } from './commands/explain.ts';
 import { runGet } from './commands/get.ts';
+import { historyCommand } from './commands/history.ts';
 import { loadCommand } from './commands/load.ts';
 import { runLogs, type LogsOptions } from './commands/logs.ts';
 import { recordCommand } from './commands/record.ts';
 import { replayCommand } from './commands/replay.ts';
 import { runScale, type ScaleCommandOptions } from './commands/scale.ts';
 import { simCommand } from './commands/sim.ts';
+import { registerTopCommand } from './commands/top.ts';
 import { readAll, readManifestSources } from './manifests.ts';
 import { formatError } from './render/errors.ts';
 
@@ -118,6 +121,7 @@ export function buildProgram(io: Io, run: (code: Promise<number>) => void, progr
     .option('--field-selector <selector>', 'field selector, e.g. spec.nodeName=node-1')
     .option('--show-labels', 'add a LABELS column')
     .option('-w, --watch', 'after listing, print a row for every change (Ctrl-C to stop)')
+    .option('--at <seq|time>', 'the cluster as it was at this resourceVersion (sequence) or RFC 3339 time')
     .action((type: string, names: string[], options: Parameters<typeof runGet>[1], command: Command) => {
       run(runGet([type, ...names], options, context(command)));
     });
@@ -248,6 +252,9 @@ export function buildProgram(io: Io, run: (code: Promise<number>) => void, progr
       run(runLogs(container === undefined ? [pod] : [pod, container], options, context(command)));
     });
 
+  historyCommand(program, run, context);
+  diffCommand(program, run, context);
+  registerTopCommand(program, run, context);
   program.addCommand(loadCommand(io, run));
   program.addCommand(recordCommand(io, run, programOptions));
   program.addCommand(replayCommand(io, run));

@@ -1,9 +1,9 @@
 import { JetStreamEventLog } from '@flotilla/eventlog';
 import { LeaseStore, connectLeases } from '@flotilla/leases';
-import { ConfigError, LiveProjection, createLogger, onShutdown, parseFlags } from '@flotilla/service-kit';
+import { ConfigError, LiveProjection, createLogger, instrumentAppends, onShutdown, parseFlags } from '@flotilla/service-kit';
 import { parseControllerConfig } from './config.ts';
 import { ControllerLoop } from './controller-loop.ts';
-import { renderMetrics, startMetricsServer } from './metrics.ts';
+import { createControllerMetrics, startMetricsServer, type ControllerMetrics } from './metrics.ts';
 
 // The controller service: the node lifecycle controller (leases -> unreachable -> NoExecute taint ->
 // evictions) and the ReplicaSet controller, over the fold. Flags (or environment, see config.ts):
@@ -23,8 +23,12 @@ async function main(): Promise<void> {
   const leaseConnection = await connectLeases({ servers: config.nats, name: `flotilla-${config.name}-leases` });
   const leases = await LeaseStore.open(leaseConnection);
   let leasesTrustedFrom = 0;
-  const loop = new ControllerLoop({
-    log,
+  const observed: ControllerMetrics | undefined =
+    config.metricsPort > 0
+      ? createControllerMetrics({ replica: config.name, read: () => ({ stats: loop.stats, state: projection.state, inFlight: loop.inFlight }), log, projection })
+      : undefined;
+  const loop: ControllerLoop = new ControllerLoop({
+    log: observed?.observeAppend ? instrumentAppends(log, observed.observeAppend) : log,
     projection,
     logger,
     leases,
@@ -52,12 +56,7 @@ async function main(): Promise<void> {
   })();
   await projection.start();
   loop.start();
-  const metrics =
-    config.metricsPort > 0
-      ? await startMetricsServer(config.metricsPort, config.metricsHost, () =>
-          renderMetrics({ replica: config.name, stats: loop.stats, state: projection.state, inFlight: loop.inFlight }),
-        )
-      : undefined;
+  const metrics = observed ? await startMetricsServer(config.metricsPort, config.metricsHost, () => observed.render()) : undefined;
   logger.info('controller started', {
     appliedSeq: projection.state.seq,
     replicaSets: projection.state.replicaSets.size,

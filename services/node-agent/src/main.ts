@@ -1,7 +1,7 @@
 import { JetStreamEventLog } from '@flotilla/eventlog';
 import { LeaseStore, connectLeases } from '@flotilla/leases';
 import { SimRuntime, type ContainerRuntime } from '@flotilla/runtime';
-import { ConfigError, LiveProjection, createLogger, onShutdown, parseFlags, type Logger } from '@flotilla/service-kit';
+import { ConfigError, LiveProjection, createLogger, instrumentAppends, onShutdown, parseFlags, startMetricsServer, type Logger } from '@flotilla/service-kit';
 import { parseAgentConfig, type AgentConfig } from './config.ts';
 import { fleetSummary } from './fleet.ts';
 import { LeaseRenewer } from './lease-renewer.ts';
@@ -9,10 +9,13 @@ import { NodeAgent, type RegisteredNode } from './node-agent.ts';
 import { createProcessRuntime, detectNetworkMode } from './process-runtime/index.ts';
 import { startLogServer } from './log-server.ts';
 import { LogReporter } from './reporter.ts';
+import { AgentMetrics, takeMetricsFlags } from './metrics.ts';
 
 // Wiring only: connect to the log, fold it, register the hosted nodes, run their pods on the chosen runtime.
 async function main(): Promise<void> {
-  const config = parseAgentConfig(parseFlags(process.argv.slice(2)));
+  const flags = parseFlags(process.argv.slice(2));
+  const metricsConfig = takeMetricsFlags(flags);
+  const config = parseAgentConfig(flags);
   const logger = createLogger('node-agent');
   const { runtime, close } = await buildRuntime(config, logger);
   if (config.removePods) {
@@ -23,7 +26,8 @@ async function main(): Promise<void> {
   const first = config.nodes[0]?.name ?? 'node';
   const log = await JetStreamEventLog.connect({ servers: config.nats, name: `flotilla-node-agent-${first}` });
   const projection = new LiveProjection(log);
-  const reporter = new LogReporter(log, { logger });
+  const metrics = metricsConfig.port > 0 ? new AgentMetrics({ nodeNames: config.nodes.map((node) => node.name), projection, log }) : undefined;
+  const reporter = new LogReporter(metrics?.observeAppend ? instrumentAppends(log, metrics.observeAppend) : log, { logger });
   const agent = new NodeAgent({ projection, reporter, runtime, nodes: config.nodes, logger, crashLoop: config.crashLoop });
   // Leases go to a KV bucket over a connection of their own; opened first, so a server without
   // JetStream KV stops the agent before it registers anything.
@@ -31,6 +35,7 @@ async function main(): Promise<void> {
   const leases = await LeaseStore.open(leaseConnection);
   const foldStartedAt = performance.now();
   await projection.start();
+  projection.onApplied((record, changes) => metrics?.onApplied(record, changes, performance.now()));
   const registrationStartedAt = performance.now();
   logger.info('registering nodes', {
     nodes: config.nodes.length,
@@ -57,6 +62,7 @@ async function main(): Promise<void> {
     runtime,
     logger,
   });
+  const metricsServer = metrics ? await startMetricsServer(metricsConfig.port, metricsConfig.host, () => metrics.render()) : undefined;
   logger.info('node agent running', {
     nodes: config.nodes.length,
     runtime: runtime.mode,
@@ -66,11 +72,13 @@ async function main(): Promise<void> {
     leaseDurationS: config.lease.durationSeconds,
     ...(config.files.stages !== undefined ? { stagesFile: config.files.stages, stages: config.stages.length } : {}),
     ...memoryFigures(),
+    ...(metricsServer ? { metrics: metricsServer.url } : {}),
   });
   onShutdown(logger, async () => {
     // Like a kubelet restart: stop writing, leave the pods running; a new agent adopts them. The
     // leases simply stop being renewed: a node that stays away long enough is marked unreachable.
     agent.stop();
+    await metricsServer?.close();
     await renewer.stop();
     await leaseConnection.close();
     await logServer.close();

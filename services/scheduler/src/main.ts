@@ -1,7 +1,7 @@
 import { JetStreamEventLog } from '@flotilla/eventlog';
-import { ConfigError, LiveProjection, createLogger, onShutdown, parseFlags } from '@flotilla/service-kit';
+import { ConfigError, LiveProjection, createLogger, instrumentAppends, onShutdown, parseFlags } from '@flotilla/service-kit';
 import { parseSchedulerConfig } from './config.ts';
-import { renderMetrics, startMetricsServer } from './metrics.ts';
+import { SchedulerMetrics, startMetricsServer } from './metrics.ts';
 import { SchedulerLoop } from './scheduler-loop.ts';
 
 // Flags: --nats URL, --name REPLICA, --config FILE (profiles, YAML or JSON; see config.ts),
@@ -12,16 +12,25 @@ async function main(): Promise<void> {
   const logger = createLogger('scheduler', { replica: config.name });
   const log = await JetStreamEventLog.connect({ servers: config.nats, name: `flotilla-${config.name}` });
   const projection = new LiveProjection(log);
-  const loop = new SchedulerLoop({ log, projection, profiles: config.profiles, logger, source: config.name, bindsInFlight: config.bindsInFlight });
-  await projection.start();
-  loop.start();
   const profiles = config.profiles.map((p) => p.schedulerName);
-  const metrics =
+  const observed: SchedulerMetrics | undefined =
     config.metricsPort > 0
-      ? await startMetricsServer(config.metricsPort, config.metricsHost, () =>
-          renderMetrics({ replica: config.name, profiles, stats: loop.stats, queue: loop.queueStats() }),
-        )
+      ? new SchedulerMetrics({ replica: config.name, profiles, read: () => ({ stats: loop.stats, queue: loop.queueStats() }), log, projection })
       : undefined;
+  const loop: SchedulerLoop = new SchedulerLoop({
+    log: observed?.observeAppend ? instrumentAppends(log, observed.observeAppend) : log,
+    projection,
+    profiles: config.profiles,
+    logger,
+    source: config.name,
+    bindsInFlight: config.bindsInFlight,
+    ...(observed ? { onAttempt: observed.observeAttempt } : {}),
+  });
+  await projection.start();
+  // After the start: bindings replayed from history are not timed.
+  if (observed) projection.onApplied((record, changes) => observed.onApplied(record, changes, performance.now()));
+  loop.start();
+  const metrics = observed ? await startMetricsServer(config.metricsPort, config.metricsHost, () => observed.render()) : undefined;
   logger.info('scheduler started', {
     appliedSeq: projection.state.seq,
     queue: loop.queueStats(),

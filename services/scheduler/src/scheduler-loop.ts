@@ -35,6 +35,8 @@ export interface SchedulerLoopOptions {
    * cycle: the next pod is scheduled while earlier bindings travel, against the assumed pods. Default 256.
    */
   bindsInFlight?: number;
+  /** Told of every scheduling attempt (for scheduler_scheduling_attempt_duration_seconds): its result, profile and duration. */
+  onAttempt?: (result: 'scheduled' | 'unschedulable' | 'error', profile: string, seconds: number) => void;
 }
 
 export const DEFAULT_BINDS_IN_FLIGHT = 256;
@@ -238,13 +240,16 @@ export class SchedulerLoop {
     const nodes = withNominatedPods(this.nodeInfos.nodes(), state, this.assumed, record);
     // Small clusters keep the whole verdict table; large ones the best nodes (the summary counts all).
     const maxVerdicts = nodes.length <= (this.options.fullTableMaxNodes ?? 16) ? undefined : (this.options.verdictsKept ?? 8);
+    const started = performance.now();
     const result = framework.schedulePod({ pod: record, nodes, pods: state.pods, tieBreakSeed: uid, maxVerdicts });
+    const observe = (outcome: 'scheduled' | 'unschedulable' | 'error'): void => this.options.onAttempt?.(outcome, schedulerName, (performance.now() - started) / 1000);
     const attempt = record.schedulingAttempts + 1;
     const meta = { source: this.source, time: new Date(this.now()).toISOString() };
     if (result.feasible && result.nodeName) {
       this.assumed.assume(record, result.nodeName);
       this.queue.done(key);
       this.stats.bound++;
+      observe('scheduled');
       // Not awaited: the next pod is decided against this assumption while the binding travels.
       const binding = this.bind(key, attempt, meta, podBoundEvent(record, { ...result, nodeName: result.nodeName }, attempt));
       this.binding.add(binding);
@@ -253,12 +258,14 @@ export class SchedulerLoop {
     }
     if (result.error) {
       this.stats.errors++;
+      observe('error');
       this.retrying.add(key);
       this.options.logger.error('plugin error', { pod: key, ...result.error });
       this.queue.addBackoff(key, attempt, this.now());
       return;
     }
     this.stats.unschedulable++;
+    observe('unschedulable');
     this.queue.addUnschedulable(key, attempt, this.now(), { requeueOn: result.requeueOn });
     return this.recordFailure(record, result, attempt, meta);
   }

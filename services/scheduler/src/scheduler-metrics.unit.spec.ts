@@ -112,8 +112,8 @@ describe('scheduler conflicts, retries and /metrics', () => {
     expect(projection.state.pods.get('default/web')?.lastScheduling?.outcome).toBe('Bound');
   });
 
-  it('renders kube-scheduler\'s names and the flotilla counters in Prometheus text', () => {
-    const text = renderMetrics({
+  it('renders kube-scheduler\'s names and the flotilla counters in Prometheus text', async () => {
+    const text = await renderMetrics({
       replica: 'scheduler-2',
       profiles: ['default-scheduler'],
       stats: { attempts: 12, bound: 9, unschedulable: 2, errors: 1, conflicts: 3, duplicates: 4, retries: 5, appendRetries: 0 },

@@ -8,6 +8,7 @@ import { fieldFilter, isWatch, labelFilter, type ListQuery } from './query.ts';
 import { checkPatch, checkResourceVersion, mergePatchBody } from './patch.ts';
 import { warningHeaders } from './pods.ts';
 import { parseResourceVersion, serveWatch } from './watch.ts';
+import { stateForQuery } from '../time-travel.ts';
 
 const NODE_FIELDS: Record<string, (node: Node) => string | undefined> = {
   'metadata.name': (node) => node.metadata.name,
@@ -35,13 +36,14 @@ export function registerNodeRoutes(app: FastifyInstance, ctx: ApiContext): void 
       return reply;
     }
     parseResourceVersion(request.query.resourceVersion);
-    const items = [...projection.state.nodes.values()].map((r) => r.node).filter(selected);
+    const state = await stateForQuery(ctx, request.query);
+    const items = [...state.nodes.values()].map((r) => r.node).filter(selected);
     items.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name, undefined, { numeric: true }));
-    return { apiVersion: 'v1', kind: 'NodeList', metadata: { resourceVersion: String(projection.state.seq) }, items };
+    return { apiVersion: 'v1', kind: 'NodeList', metadata: { resourceVersion: String(state.seq) }, items };
   });
 
-  app.get<{ Params: { name: string } }>('/api/v1/nodes/:name', (request) => {
-    const record = projection.state.nodes.get(request.params.name);
+  app.get<{ Params: { name: string }; Querystring: ListQuery }>('/api/v1/nodes/:name', async (request) => {
+    const record = (await stateForQuery(ctx, request.query)).nodes.get(request.params.name);
     if (!record) throw notFound('nodes', request.params.name);
     return record.node;
   });

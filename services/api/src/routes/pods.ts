@@ -6,6 +6,7 @@ import { ApiError, alreadyExists, notFound } from '../api-status.ts';
 import type { ApiContext } from '../server.ts';
 import { fieldFilter, isWatch, labelFilter, type ListQuery } from './query.ts';
 import { parseResourceVersion, serveWatch } from './watch.ts';
+import { stateForQuery } from '../time-travel.ts';
 
 const POD_FIELDS: Record<string, (pod: Pod) => string | undefined> = {
   'metadata.name': (pod) => pod.metadata.name,
@@ -80,9 +81,10 @@ export function registerPodRoutes(app: FastifyInstance, ctx: ApiContext): void {
       return reply;
     }
     parseResourceVersion(query.resourceVersion);
-    const items = [...projection.state.pods.values()].map((r) => r.pod).filter(selected);
+    const state = await stateForQuery(ctx, query);
+    const items = [...state.pods.values()].map((r) => r.pod).filter(selected);
     items.sort((a, b) => a.metadata.namespace.localeCompare(b.metadata.namespace) || a.metadata.name.localeCompare(b.metadata.name));
-    return { apiVersion: 'v1', kind: 'PodList', metadata: { resourceVersion: String(projection.state.seq) }, items };
+    return { apiVersion: 'v1', kind: 'PodList', metadata: { resourceVersion: String(state.seq) }, items };
   };
 
   app.get<{ Querystring: ListQuery }>('/api/v1/pods', (request, reply) => listPods(undefined, request.query, reply, request));
@@ -90,8 +92,11 @@ export function registerPodRoutes(app: FastifyInstance, ctx: ApiContext): void {
     listPods(request.params.ns, request.query, reply, request),
   );
 
-  app.get<{ Params: { ns: string; name: string } }>('/api/v1/namespaces/:ns/pods/:name', (request) => {
-    return findPod(ctx, request.params.ns, request.params.name).pod;
+  app.get<{ Params: { ns: string; name: string }; Querystring: ListQuery }>('/api/v1/namespaces/:ns/pods/:name', async (request) => {
+    const state = await stateForQuery(ctx, request.query);
+    const record = state.pods.get(`${request.params.ns}/${request.params.name}`);
+    if (!record) throw notFound('pods', request.params.name);
+    return record.pod;
   });
 
   app.post<{ Params: { ns: string } }>('/api/v1/namespaces/:ns/pods', async (request, reply) => {

@@ -7,6 +7,8 @@ export interface ListQuery {
   labelSelector?: string;
   fieldSelector?: string;
   gracePeriodSeconds?: string;
+  /** Time travel: a past sequence or RFC 3339 time (see time-travel.ts). */
+  at?: string;
 }
 
 export function labelFilter(selector: string | undefined): (labels: Record<string, string> | undefined) => boolean {
@@ -38,5 +40,8 @@ export function fieldFilter<T>(selector: string | undefined, fields: Record<stri
 }
 
 export function isWatch(query: ListQuery): boolean {
-  return query.watch === 'true' || query.watch === '1';
+  const watch = query.watch === 'true' || query.watch === '1';
+  // A watch follows the present; the past is a list (?at= without watch).
+  if (watch && query.at !== undefined && query.at !== '') throw new ApiError('BadRequest', 'at: cannot be combined with watch (a watch follows the present)');
+  return watch;
 }

@@ -9,6 +9,7 @@ import { checkPatch, checkResourceVersion, mergePatchBody } from './patch.ts';
 import { randomSuffix, warningHeaders } from './pods.ts';
 import { fieldFilter, isWatch, labelFilter, type ListQuery } from './query.ts';
 import { parseResourceVersion, serveWatch } from './watch.ts';
+import { stateForQuery } from '../time-travel.ts';
 
 // apps/v1 ReplicaSets: create, read, list/watch, delete (background propagation: the controller then
 // deletes the pods), and scale through the /scale subresource or a merge patch of spec.replicas.
@@ -55,9 +56,10 @@ export function registerReplicaSetRoutes(app: FastifyInstance, ctx: ApiContext):
       return reply;
     }
     parseResourceVersion(query.resourceVersion);
-    const items = [...projection.state.replicaSets.values()].map((r) => r.replicaSet).filter(selected);
+    const state = await stateForQuery(ctx, query);
+    const items = [...state.replicaSets.values()].map((r) => r.replicaSet).filter(selected);
     items.sort((a, b) => a.metadata.namespace.localeCompare(b.metadata.namespace) || a.metadata.name.localeCompare(b.metadata.name));
-    return { apiVersion: 'apps/v1', kind: 'ReplicaSetList', metadata: { resourceVersion: String(projection.state.seq) }, items };
+    return { apiVersion: 'apps/v1', kind: 'ReplicaSetList', metadata: { resourceVersion: String(state.seq) }, items };
   };
 
   app.get<{ Querystring: ListQuery }>(`${BASE}/${RESOURCE}`, (request, reply) => list(undefined, request.query, reply, request));
@@ -77,7 +79,11 @@ export function registerReplicaSetRoutes(app: FastifyInstance, ctx: ApiContext):
     return reply.code(201).send(stored.replicaSet);
   });
 
-  app.get<{ Params: Params }>(`${BASE}/namespaces/:ns/${RESOURCE}/:name`, (request) => findReplicaSet(ctx, request.params).replicaSet);
+  app.get<{ Params: Params; Querystring: ListQuery }>(`${BASE}/namespaces/:ns/${RESOURCE}/:name`, async (request) => {
+    const record = (await stateForQuery(ctx, request.query)).replicaSets.get(`${request.params.ns}/${request.params.name}`);
+    if (!record) throw notFound(KIND_RESOURCE, request.params.name);
+    return record.replicaSet;
+  });
 
   app.delete<{ Params: Params; Querystring: DeleteQuery }>(`${BASE}/namespaces/:ns/${RESOURCE}/:name`, async (request) => {
     const { ns, name } = request.params;

@@ -27,6 +27,8 @@ export interface GetOptions {
   fieldSelector?: string;
   showLabels?: boolean;
   watch?: boolean;
+  /** Time travel: list as of this resourceVersion (sequence) or RFC 3339 time. */
+  at?: string;
 }
 
 type AnyObject = Pod | Node | KubeEvent | ReplicaSet;
@@ -52,6 +54,14 @@ export async function runGet(args: readonly string[], options: GetOptions, ctx: 
   }
   if (options.watch && (targets.length !== 1 || targets[0]!.names.length > 1)) {
     ctx.io.err('error: you may only specify a single resource type (and at most one name) with --watch\n');
+    return 1;
+  }
+  if (options.at !== undefined && options.watch) {
+    ctx.io.err('error: --at shows the past and --watch follows the present: use one of them\n');
+    return 1;
+  }
+  if (options.at !== undefined && targets.some((t) => t.kind === 'event')) {
+    ctx.io.err('error: --at is not supported for events (use flotilla history for the past of an object)\n');
     return 1;
   }
   const namespace = options.namespace ?? DEFAULT_NAMESPACE;
@@ -127,11 +137,11 @@ async function fetchTarget(target: Target, namespace: string, options: GetOption
     if (target.names.length === 0) {
       const list =
         target.kind === 'pod'
-          ? await ctx.client.listPods(ns, { labelSelector: options.selector, fieldSelector: options.fieldSelector })
+          ? await ctx.client.listPods(ns, { labelSelector: options.selector, fieldSelector: options.fieldSelector, at: options.at })
           : target.kind === 'node'
-            ? await ctx.client.listNodes({ labelSelector: options.selector, fieldSelector: options.fieldSelector })
+            ? await ctx.client.listNodes({ labelSelector: options.selector, fieldSelector: options.fieldSelector, at: options.at })
             : target.kind === 'replicaset'
-              ? await ctx.client.listReplicaSets(ns, { labelSelector: options.selector, fieldSelector: options.fieldSelector })
+              ? await ctx.client.listReplicaSets(ns, { labelSelector: options.selector, fieldSelector: options.fieldSelector, at: options.at })
               : await ctx.client.listEvents(ns, { fieldSelector: options.fieldSelector });
       ctx.warn(list.warnings);
       fetched.objects = list.body.items;
@@ -142,15 +152,15 @@ async function fetchTarget(target: Target, namespace: string, options: GetOption
     for (const name of target.names) {
       try {
         if (target.kind === 'pod') {
-          const result = await ctx.client.getPod(namespace, name);
+          const result = await ctx.client.getPod(namespace, name, { at: options.at });
           ctx.warn(result.warnings);
           fetched.objects.push(result.body);
         } else if (target.kind === 'node') {
-          const result = await ctx.client.getNode(name);
+          const result = await ctx.client.getNode(name, { at: options.at });
           ctx.warn(result.warnings);
           fetched.objects.push(result.body);
         } else if (target.kind === 'replicaset') {
-          const result = await ctx.client.getReplicaSet(namespace, name);
+          const result = await ctx.client.getReplicaSet(namespace, name, { at: options.at });
           ctx.warn(result.warnings);
           fetched.objects.push(result.body);
         } else {
