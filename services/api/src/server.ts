@@ -18,6 +18,7 @@ import { Writer } from './writer.ts';
 import { createApiMetrics, registerMetricsRoutes } from './metrics.ts';
 import { TimeTravel } from './time-travel.ts';
 import { registerHistoryRoutes } from './routes/history.ts';
+import { registerOpenApiRoutes } from './openapi.ts';
 
 export interface ApiServerOptions {
   log: EventLog;
@@ -119,6 +120,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     void reply.code(404).send(status);
   });
 
+  registerOpenApiRoutes(app); // first: it collects the routes registered after it
   registerMetricsRoutes(app, metrics);
   registerHealthRoutes(app, context);
   registerPodRoutes(app, context);
