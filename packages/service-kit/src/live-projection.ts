@@ -1,8 +1,16 @@
 import type { EventLog, EventSubscription, RecordedEvent } from '@flotilla/eventlog';
 import { toFlotillaRecord, type FlotillaRecord } from '@flotilla/events';
 import { applyEvent, createClusterState, type ClusterState, type FoldOptions, type StateChange } from '@flotilla/state';
+import { restoreNewest, type SnapshotLogger, type SnapshotStore } from '@flotilla/snapshots';
 
 export type AppliedListener = (record: FlotillaRecord, changes: StateChange[]) => void;
+
+export interface ProjectionStartOptions {
+  /** Start from the newest usable snapshot in this store, then follow the log from its seq + 1. */
+  snapshots?: SnapshotStore;
+  /** Told which snapshot was used, and why one was ignored. */
+  logger?: SnapshotLogger;
+}
 
 export class ProjectionTimeoutError extends Error {
   constructor(readonly seq: number, readonly appliedSeq: number, timeoutMs: number) {
@@ -20,10 +28,13 @@ export class LiveProjection {
   private readonly listeners: AppliedListener[] = [];
   private readonly waiters: Array<{ seq: number; resolve: () => void }> = [];
   private subscription: EventSubscription | undefined;
+  /** The seq of the snapshot start() restored, or 0 when it replayed the log from the start. */
+  startedFromSeq = 0;
 
   constructor(
     private readonly log: EventLog,
     options: Partial<FoldOptions> = {},
+    private readonly startOptions: ProjectionStartOptions = {},
   ) {
     this.state = createClusterState(options);
   }
@@ -32,9 +43,25 @@ export class LiveProjection {
     this.listeners.push(listener);
   }
 
-  /** Starts following the log; resolves once everything stored at call time has been applied. */
+  /**
+   * Starts following the log; resolves once everything stored at call time has been applied. With a
+   * snapshot store, the state is first restored (in place: holders of `state` keep a valid reference)
+   * from the newest snapshot that belongs to this log; listeners see only the events after it, so
+   * services build what they derive from `state` after start(), as they already do. A snapshot that
+   * cannot be used is logged and skipped; failing to reach the store means a full replay, not a failure.
+   */
   async start(): Promise<void> {
     const last = await this.log.lastSequence();
+    const store = this.startOptions.snapshots;
+    if (store && this.state.seq === 0) {
+      const logger = this.startOptions.logger;
+      try {
+        const restored = await restoreNewest(store, this.log, { maxSeq: last, into: this.state, ...(logger ? { logger } : {}) });
+        if (restored) this.startedFromSeq = restored.snapshot.seq;
+      } catch (error) {
+        logger?.warn('cannot read snapshots; replaying the whole log', { error: error instanceof Error ? error.message : String(error) });
+      }
+    }
     this.subscription = this.log.subscribe(this.state.seq + 1, (record) => this.apply(record));
     this.subscription.done.catch(() => undefined);
     await this.waitFor(last, Number.POSITIVE_INFINITY);

@@ -52,3 +52,5 @@ export type { KubeEventInput } from './kube-events.ts';
 export { podsOnNode, pendingPods, nominatedPods, orphanedPods, holdsResources, podsOwnedBy, podByUid } from './queries.ts';
 export { isPodPending, controllerOf } from './pod-index.ts';
 export { isPodActive, owningReplicaSet } from './replica-set-status.ts';
+export { snapshotOf, restoreSnapshot, IncompatibleSnapshotError, SNAPSHOT_FORMAT, SNAPSHOT_VERSION } from './snapshot.ts';
+export type { ClusterSnapshot, NodeRecordSnapshot, PodCidrSnapshot } from './snapshot.ts';

@@ -2,7 +2,9 @@ import { JetStreamEventLog } from '@flotilla/eventlog';
 import { connectNodeRpc, requestContainerLogs } from '@flotilla/node-rpc';
 import { ConfigError, LiveProjection, createLogger, intSetting, natsServers, onShutdown, parseFlags } from '@flotilla/service-kit';
 import { DEFAULT_TOLERATION_SECONDS } from '@flotilla/model';
+import { DEFAULT_SNAPSHOT_EVERY, SnapshotWriter, openSnapshots, takeSnapshotsFlag } from '@flotilla/snapshots';
 import { buildApiServer } from './server.ts';
+import { SnapshotFoldBase } from './time-travel.ts';
 
 // Wiring only: connect to the log, fold it, serve HTTP.
 async function main(): Promise<void> {
@@ -12,9 +14,17 @@ async function main(): Promise<void> {
   const tolerationSeconds = (flag: string, env: string) => intSetting(`--${flag} / ${env}`, flags.get(flag) ?? process.env[env], DEFAULT_TOLERATION_SECONDS);
   const defaultNotReadyTolerationSeconds = tolerationSeconds('default-not-ready-toleration-seconds', 'FLOTILLA_DEFAULT_NOT_READY_TOLERATION_SECONDS');
   const defaultUnreachableTolerationSeconds = tolerationSeconds('default-unreachable-toleration-seconds', 'FLOTILLA_DEFAULT_UNREACHABLE_TOLERATION_SECONDS');
+  // Snapshots of the fold (bucket flotilla-snapshots): --snapshots off turns reading and writing off;
+  // --snapshot-every N (0: off) is how often this API writes one.
+  const snapshotsOn = takeSnapshotsFlag(flags);
+  const snapshotEvery = intSetting('--snapshot-every / FLOTILLA_SNAPSHOT_EVERY', flags.get('snapshot-every') ?? process.env.FLOTILLA_SNAPSHOT_EVERY, DEFAULT_SNAPSHOT_EVERY);
   const logger = createLogger('api');
   const log = await JetStreamEventLog.connect({ servers: natsServers(flags), name: 'flotilla-api' });
-  const projection = new LiveProjection(log);
+  const snapshots = snapshotsOn ? await openSnapshots({ servers: natsServers(flags), name: 'flotilla-api-snapshots', logger }) : undefined;
+  const projection = new LiveProjection(log, {}, snapshots ? { snapshots: snapshots.store, logger } : {});
+  const snapshotWriter = snapshots && snapshotEvery > 0 ? new SnapshotWriter(snapshots.store, { every: snapshotEvery, stream: log.streamName, logger }) : undefined;
+  await snapshotWriter?.init();
+  snapshotWriter?.attach(projection);
   await projection.start();
   // Container logs come from the node agents over core NATS, on a connection of their own.
   const rpc = await connectNodeRpc({ servers: natsServers(flags), name: 'flotilla-api-node-rpc' });
@@ -22,6 +32,7 @@ async function main(): Promise<void> {
     log,
     projection,
     logger,
+    timeTravelBases: snapshots ? [new SnapshotFoldBase(snapshots.store, log, { logger })] : [],
     containerLogs: (node, request, options) => requestContainerLogs(rpc, node, request, options),
     defaultNotReadyTolerationSeconds,
     defaultUnreachableTolerationSeconds,
@@ -31,6 +42,8 @@ async function main(): Promise<void> {
   onShutdown(logger, async () => {
     await app.close();
     await projection.stop();
+    await snapshotWriter?.idle();
+    await snapshots?.close();
     await rpc.drain().catch(() => rpc.close());
     await log.close();
   });

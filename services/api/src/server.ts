@@ -16,12 +16,14 @@ import { registerEvictionRoutes } from './routes/eviction.ts';
 import { registerReplicaSetRoutes } from './routes/replica-sets.ts';
 import { Writer } from './writer.ts';
 import { createApiMetrics, registerMetricsRoutes } from './metrics.ts';
-import { TimeTravel } from './time-travel.ts';
+import { TimeTravel, type FoldBase } from './time-travel.ts';
 import { registerHistoryRoutes } from './routes/history.ts';
 import { registerOpenApiRoutes } from './openapi.ts';
 
 export interface ApiServerOptions {
   log: EventLog;
+  /** Starting points for `?at=` folds besides the cache (a SnapshotFoldBase over the snapshot store). */
+  timeTravelBases?: FoldBase[];
   projection: LiveProjection;
   logger: Logger;
   /** Wall clock for server-assigned times; injectable for tests. */
@@ -75,7 +77,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     watchHeartbeatMs: options.watchHeartbeatMs ?? 15_000,
     ...(options.containerLogs ? { containerLogs: options.containerLogs } : {}),
     ...(options.logFirstReplyTimeoutMs !== undefined ? { logFirstReplyTimeoutMs: options.logFirstReplyTimeoutMs } : {}),
-    timeTravel: new TimeTravel(options.log),
+    timeTravel: new TimeTravel(options.log, { bases: options.timeTravelBases ?? [] }),
     writer: new Writer(metrics.log, options.projection, { timeoutMs: options.writeTimeoutMs ?? 10_000, now }),
     defaultTolerationSeconds: {
       notReadySeconds: options.defaultNotReadyTolerationSeconds ?? DEFAULT_TOLERATION_SECONDS,

@@ -6,13 +6,14 @@
 // Snapshots of the fold, when they exist, are one more such starting point: see `FoldBase`.
 import type { EventLog } from '@flotilla/eventlog';
 import { toFlotillaRecord } from '@flotilla/events';
-import { applyEvent, createClusterState, type ClusterState, type FoldOptions } from '@flotilla/state';
+import { restoreNewest, type SnapshotLogger, type SnapshotStore } from '@flotilla/snapshots';
+import { applyEvent, createClusterState, restoreSnapshot, snapshotOf, DEFAULT_MAX_EVENTS, type ClusterState, type FoldOptions } from '@flotilla/state';
 import { ApiError } from './api-status.ts';
 
-/** Where a fold may start from instead of sequence 0: a cached state, or (later) a snapshot store. */
+/** Where a fold may start from instead of sequence 0: a cached state, or a snapshot store. */
 export interface FoldBase {
   /** The state with the highest seq <= `seq` this base holds, or undefined. The caller never mutates it. */
-  nearest(seq: number): ClusterState | undefined;
+  nearest(seq: number): ClusterState | undefined | Promise<ClusterState | undefined>;
 }
 
 /** A resolved `at`: the sequence it names and what was asked, for messages. */
@@ -82,14 +83,43 @@ class StateCache implements FoldBase {
 }
 
 /**
- * A deep copy of a folded state that can be folded further without touching the original. The fold
- * keeps its derived indexes outside the state (rebuilt on first use), so a structured clone is whole
- * once the pod-CIDR allocator gets its class back.
+ * A deep copy of a folded state that can be folded further without touching the original. Through a
+ * snapshot rather than a structured clone: the fold's derived indexes live beside the state, and a
+ * rebuilt index would hold the right pods in another order (the order pods arrived on a node, or
+ * joined a ReplicaSet, shows in later events); a snapshot carries them in their order.
  */
 export function cloneState(state: ClusterState): ClusterState {
-  const copy = structuredClone(state);
-  Object.setPrototypeOf(copy.podCidrs, Object.getPrototypeOf(state.podCidrs) as object);
-  return copy;
+  return restoreSnapshot(snapshotOf(state));
+}
+
+/**
+ * Snapshots from the store as fold bases: the newest one at or before the asked seq that belongs to
+ * this log. The last restored one is kept, so that several questions between two snapshots load it once.
+ */
+export class SnapshotFoldBase implements FoldBase {
+  private last: ClusterState | undefined;
+
+  constructor(
+    private readonly store: SnapshotStore,
+    private readonly log: EventLog,
+    private readonly options: { maxEvents?: number; logger?: SnapshotLogger } = {},
+  ) {}
+
+  async nearest(seq: number): Promise<ClusterState | undefined> {
+    try {
+      const newest = (await this.store.list()).filter((snapshot) => snapshot.seq <= seq).at(-1);
+      if (!newest) return undefined;
+      if (this.last?.seq === newest.seq) return this.last;
+      const maxEvents = this.options.maxEvents ?? DEFAULT_MAX_EVENTS;
+      const restored = await restoreNewest(this.store, this.log, { maxSeq: seq, maxEvents, ...(this.options.logger ? { logger: this.options.logger } : {}) });
+      if (restored) this.last = restored.state;
+      return restored?.state;
+    } catch (error) {
+      // The store being away costs time (a longer fold), not the answer.
+      this.options.logger?.warn('snapshots unavailable for time travel', { error: error instanceof Error ? error.message : String(error) });
+      return undefined;
+    }
+  }
 }
 
 export class TimeTravel {
@@ -145,7 +175,7 @@ export class TimeTravel {
   private async fold(seq: number): Promise<ClusterState> {
     let start: ClusterState | undefined;
     for (const base of this.bases) {
-      const candidate = base.nearest(seq);
+      const candidate = await base.nearest(seq);
       if (candidate && (!start || candidate.seq > start.seq)) start = candidate;
     }
     // Bases are shared: fold a copy (an exact hit needs none).

@@ -1,5 +1,6 @@
 import { JetStreamEventLog } from '@flotilla/eventlog';
 import { LeaseStore, connectLeases } from '@flotilla/leases';
+import { openSnapshots, takeSnapshotsFlag } from '@flotilla/snapshots';
 import { ConfigError, LiveProjection, createLogger, instrumentAppends, onShutdown, parseFlags } from '@flotilla/service-kit';
 import { parseControllerConfig } from './config.ts';
 import { ControllerLoop } from './controller-loop.ts';
@@ -15,10 +16,14 @@ import { createControllerMetrics, startMetricsServer, type ControllerMetrics } f
 const LEASE_RECONNECT_HOLD_MS = 1_000;
 
 async function main(): Promise<void> {
-  const config = parseControllerConfig(parseFlags(process.argv.slice(2)));
+  const flags = parseFlags(process.argv.slice(2));
+  // --snapshots off / FLOTILLA_SNAPSHOTS=off: replay the whole log instead of starting from a snapshot.
+  const snapshotsOn = takeSnapshotsFlag(flags);
+  const config = parseControllerConfig(flags);
   const logger = createLogger('controller', { replica: config.name });
   const log = await JetStreamEventLog.connect({ servers: config.nats, name: `flotilla-${config.name}` });
-  const projection = new LiveProjection(log);
+  const snapshots = snapshotsOn ? await openSnapshots({ servers: config.nats, name: `flotilla-${config.name}-snapshots`, logger }) : undefined;
+  const projection = new LiveProjection(log, {}, snapshots ? { snapshots: snapshots.store, logger } : {});
   // Leases ride a connection of their own: a renewal never waits behind a burst of appends.
   const leaseConnection = await connectLeases({ servers: config.nats, name: `flotilla-${config.name}-leases` });
   const leases = await LeaseStore.open(leaseConnection);
@@ -55,6 +60,8 @@ async function main(): Promise<void> {
     }
   })();
   await projection.start();
+  // Only start-up reads snapshots.
+  await snapshots?.close();
   loop.start();
   const metrics = observed ? await startMetricsServer(config.metricsPort, config.metricsHost, () => observed.render()) : undefined;
   logger.info('controller started', {

@@ -1,6 +1,7 @@
 import { JetStreamEventLog } from '@flotilla/eventlog';
 import { LeaseStore, connectLeases } from '@flotilla/leases';
 import { SimRuntime, type ContainerRuntime } from '@flotilla/runtime';
+import { openSnapshots, takeSnapshotsFlag } from '@flotilla/snapshots';
 import { ConfigError, LiveProjection, createLogger, instrumentAppends, onShutdown, parseFlags, startMetricsServer, type Logger } from '@flotilla/service-kit';
 import { parseAgentConfig, type AgentConfig } from './config.ts';
 import { fleetSummary } from './fleet.ts';
@@ -15,6 +16,8 @@ import { AgentMetrics, takeMetricsFlags } from './metrics.ts';
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2));
   const metricsConfig = takeMetricsFlags(flags);
+  // --snapshots off / FLOTILLA_SNAPSHOTS=off: replay the whole log instead of starting from a snapshot.
+  const snapshotsOn = takeSnapshotsFlag(flags);
   const config = parseAgentConfig(flags);
   const logger = createLogger('node-agent');
   const { runtime, close } = await buildRuntime(config, logger);
@@ -25,7 +28,8 @@ async function main(): Promise<void> {
   }
   const first = config.nodes[0]?.name ?? 'node';
   const log = await JetStreamEventLog.connect({ servers: config.nats, name: `flotilla-node-agent-${first}` });
-  const projection = new LiveProjection(log);
+  const snapshots = snapshotsOn ? await openSnapshots({ servers: config.nats, name: `flotilla-node-agent-${first}-snapshots`, logger }) : undefined;
+  const projection = new LiveProjection(log, {}, snapshots ? { snapshots: snapshots.store, logger } : {});
   const metrics = metricsConfig.port > 0 ? new AgentMetrics({ nodeNames: config.nodes.map((node) => node.name), projection, log }) : undefined;
   const reporter = new LogReporter(metrics?.observeAppend ? instrumentAppends(log, metrics.observeAppend) : log, { logger });
   const agent = new NodeAgent({ projection, reporter, runtime, nodes: config.nodes, logger, crashLoop: config.crashLoop });
@@ -35,6 +39,8 @@ async function main(): Promise<void> {
   const leases = await LeaseStore.open(leaseConnection);
   const foldStartedAt = performance.now();
   await projection.start();
+  // Only start-up reads snapshots.
+  await snapshots?.close();
   projection.onApplied((record, changes) => metrics?.onApplied(record, changes, performance.now()));
   const registrationStartedAt = performance.now();
   logger.info('registering nodes', {

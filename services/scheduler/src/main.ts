@@ -1,4 +1,5 @@
 import { JetStreamEventLog } from '@flotilla/eventlog';
+import { openSnapshots, takeSnapshotsFlag } from '@flotilla/snapshots';
 import { ConfigError, LiveProjection, createLogger, instrumentAppends, onShutdown, parseFlags } from '@flotilla/service-kit';
 import { parseSchedulerConfig } from './config.ts';
 import { SchedulerMetrics, startMetricsServer } from './metrics.ts';
@@ -8,10 +9,14 @@ import { SchedulerLoop } from './scheduler-loop.ts';
 // --metrics-port N (0: off) and --metrics-host HOST for GET /metrics, --binds-in-flight N (bindings
 // appended and not yet acknowledged; default 256).
 async function main(): Promise<void> {
-  const config = parseSchedulerConfig(parseFlags(process.argv.slice(2)));
+  const flags = parseFlags(process.argv.slice(2));
+  // --snapshots off / FLOTILLA_SNAPSHOTS=off: replay the whole log instead of starting from a snapshot.
+  const snapshotsOn = takeSnapshotsFlag(flags);
+  const config = parseSchedulerConfig(flags);
   const logger = createLogger('scheduler', { replica: config.name });
   const log = await JetStreamEventLog.connect({ servers: config.nats, name: `flotilla-${config.name}` });
-  const projection = new LiveProjection(log);
+  const snapshots = snapshotsOn ? await openSnapshots({ servers: config.nats, name: `flotilla-${config.name}-snapshots`, logger }) : undefined;
+  const projection = new LiveProjection(log, {}, snapshots ? { snapshots: snapshots.store, logger } : {});
   const profiles = config.profiles.map((p) => p.schedulerName);
   const observed: SchedulerMetrics | undefined =
     config.metricsPort > 0
@@ -27,6 +32,8 @@ async function main(): Promise<void> {
     ...(observed ? { onAttempt: observed.observeAttempt } : {}),
   });
   await projection.start();
+  // Only start-up reads snapshots.
+  await snapshots?.close();
   // After the start: bindings replayed from history are not timed.
   if (observed) projection.onApplied((record, changes) => observed.onApplied(record, changes, performance.now()));
   loop.start();
