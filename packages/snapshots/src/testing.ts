@@ -27,18 +27,9 @@ import {
   replicaSetDeleted,
   replicaSetScaled,
 } from '@flotilla/state/testing';
+import { mulberry32 } from '@flotilla/runtime';
 
-/** mulberry32: small, seeded, good enough to pick test events. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = mulberry32;
 
 export interface GeneratedLogOptions {
   nodes?: number;
