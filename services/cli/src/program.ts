@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { FlotillaClient, resolveServer } from '@flotilla/client';
 import { applyManifests } from './commands/apply.ts';
 import { warningPrinter, type CommandContext, type Io } from './commands/context.ts';
+import { COMPLETION_SHELLS, completionScript } from './commands/completion.ts';
 import { runCordon } from './commands/cordon.ts';
 import { runDelete } from './commands/delete.ts';
 import { runDescribe } from './commands/describe.ts';
@@ -255,6 +256,20 @@ export function buildProgram(io: Io, run: (code: Promise<number>) => void, progr
   historyCommand(program, run, context);
   diffCommand(program, run, context);
   registerTopCommand(program, run, context);
+  program
+    .command('completion')
+    .description('Print a shell completion script: source <(flotilla completion bash)')
+    .argument('<shell>', `the shell: ${COMPLETION_SHELLS.join(' or ')}`)
+    .action((shell: string) => {
+      const script = completionScript(program, shell);
+      if (script === undefined) {
+        io.err(`error: unsupported shell ${JSON.stringify(shell)}; supported: ${COMPLETION_SHELLS.join(', ')}\n`);
+        run(Promise.resolve(1));
+        return;
+      }
+      io.out(script);
+      run(Promise.resolve(0));
+    });
   program.addCommand(loadCommand(io, run));
   program.addCommand(recordCommand(io, run, programOptions));
   program.addCommand(replayCommand(io, run));
