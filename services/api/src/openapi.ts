@@ -72,6 +72,8 @@ const OPERATIONS: Record<string, OperationSpec> = {
   'GET /metrics': { summary: 'Prometheus metrics', tag: 'health', response: { mediaType: 'text/plain', description: 'Prometheus text exposition format 0.0.4' } },
   'GET /docs': { summary: 'This document, rendered for people', tag: 'docs', response: { mediaType: 'text/html', description: 'An HTML page' } },
   'GET /docs/json': { summary: 'This OpenAPI document', tag: 'docs', response: 'OpenApiDocument' },
+  'GET /ui': { summary: 'The web dashboard (nodes, pods, pending pods, pod pages)', tag: 'docs', response: { mediaType: 'text/html', description: 'An HTML page' } },
+  'GET /ui/:file': { summary: "The dashboard's static files (index.html, app.js, style.css)", tag: 'docs', response: { mediaType: 'text/plain', description: 'HTML, JavaScript or CSS' } },
 
   'GET /api/v1/pods': { summary: 'List (or watch) pods in all namespaces', tag: 'pods', query: LIST_QUERY, response: 'PodList', watch: true },
   [`GET ${PODS}`]: { summary: 'List (or watch) pods in a namespace', tag: 'pods', query: LIST_QUERY, response: 'PodList', watch: true },

@@ -19,6 +19,7 @@ import { createApiMetrics, registerMetricsRoutes } from './metrics.ts';
 import { TimeTravel, type FoldBase } from './time-travel.ts';
 import { registerHistoryRoutes } from './routes/history.ts';
 import { registerOpenApiRoutes } from './openapi.ts';
+import { registerUiRoutes } from './routes/ui.ts';
 
 export interface ApiServerOptions {
   log: EventLog;
@@ -123,6 +124,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   });
 
   registerOpenApiRoutes(app); // first: it collects the routes registered after it
+  registerUiRoutes(app);
   registerMetricsRoutes(app, metrics);
   registerHealthRoutes(app, context);
   registerPodRoutes(app, context);

@@ -1,0 +1,477 @@
+// Flotilla dashboard: vanilla JS over the public API. Lists then watches pods and nodes (SSE),
+// keeps one element per node and per pod, and applies changes once per animation frame, so a
+// burst of 20,000 pod events touches each changed element once. Text goes in via textContent only.
+/* global document, window, location, requestAnimationFrame, EventSource */
+
+const API = '/api/v1';
+const PHASES = ['Pending', 'Running', 'Succeeded', 'Failed', 'Terminating'];
+
+/** name -> Node object; key (ns/name) -> Pod object; node name -> pod keys on it. */
+const nodes = new Map();
+const pods = new Map();
+const podsByNode = new Map();
+/** name -> { card, title, badges, cpu, mem, podsEl }; key -> square; key -> pending row. */
+const nodeEls = new Map();
+const podEls = new Map();
+const pendingEls = new Map();
+const dirtyNodes = new Set();
+const dirtyPods = new Set();
+let frameRequested = false;
+
+const $ = (id) => document.getElementById(id);
+const el = (tag, props = {}, ...children) => {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === 'text') e.textContent = v;
+    else if (k === 'className') e.className = v;
+    else if (k.startsWith('data-') || k === 'title' || k === 'href' || k === 'id') e.setAttribute(k, v);
+    else e[k] = v;
+  }
+  for (const c of children) e.append(c);
+  return e;
+};
+
+// --- quantities -----------------------------------------------------------------------------
+const BINARY = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
+const DECIMAL = { n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
+function quantity(q) {
+  if (q === undefined || q === null) return 0;
+  const m = /^([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)([a-zA-Z]*)$/.exec(String(q).trim());
+  if (!m) return 0;
+  const factor = BINARY[m[2]] ?? DECIMAL[m[2]] ?? 1;
+  return Number(m[1]) * factor;
+}
+function formatCpu(cores) {
+  if (cores === 0) return '0';
+  return cores < 1 ? `${Math.round(cores * 1000)}m` : `${+cores.toFixed(2)}`;
+}
+function formatBytes(b) {
+  const units = ['', 'Ki', 'Mi', 'Gi', 'Ti'];
+  let i = 0;
+  while (b >= 1024 && i < units.length - 1) { b /= 1024; i++; }
+  return `${+b.toFixed(1)}${units[i]}`;
+}
+
+// --- pods and nodes as the dashboard sees them -------------------------------------------------
+const podKey = (pod) => `${pod.metadata.namespace}/${pod.metadata.name}`;
+function podPhase(pod) {
+  const phase = pod.status?.phase ?? 'Pending';
+  // kubectl shows Terminating while a deletion is under way, unless the pod already ended.
+  if (pod.metadata.deletionTimestamp && phase !== 'Succeeded' && phase !== 'Failed') return 'Terminating';
+  return phase;
+}
+const podNode = (pod) => pod.spec?.nodeName || '';
+/** What the scheduler counts: the larger of the app containers' sum and any one init container. */
+function podRequests(pod) {
+  let cpu = 0;
+  let mem = 0;
+  for (const c of pod.spec?.containers ?? []) {
+    cpu += quantity(c.resources?.requests?.cpu);
+    mem += quantity(c.resources?.requests?.memory);
+  }
+  for (const c of pod.spec?.initContainers ?? []) {
+    cpu = Math.max(cpu, quantity(c.resources?.requests?.cpu));
+    mem = Math.max(mem, quantity(c.resources?.requests?.memory));
+  }
+  cpu += quantity(pod.spec?.overhead?.cpu);
+  mem += quantity(pod.spec?.overhead?.memory);
+  return { cpu, mem };
+}
+function nodeReady(node) {
+  const ready = (node.status?.conditions ?? []).find((c) => c.type === 'Ready');
+  return ready?.status === 'True';
+}
+function pendingReason(pod) {
+  const c = (pod.status?.conditions ?? []).find((x) => x.type === 'PodScheduled');
+  return c?.message || c?.reason || 'waiting for the scheduler';
+}
+
+// --- applying watch events ------------------------------------------------------------------------
+function setPod(pod) {
+  const key = podKey(pod);
+  const old = pods.get(key);
+  if (old) detachFromNode(key, podNode(old));
+  pods.set(key, pod);
+  const node = podNode(pod);
+  if (node) {
+    let set = podsByNode.get(node);
+    if (!set) podsByNode.set(node, (set = new Set()));
+    set.add(key);
+    dirtyNodes.add(node);
+  }
+  dirtyPods.add(key);
+}
+function deletePod(pod) {
+  const key = podKey(pod);
+  const old = pods.get(key);
+  if (old) detachFromNode(key, podNode(old));
+  pods.delete(key);
+  dirtyPods.add(key);
+}
+function detachFromNode(key, node) {
+  if (!node) return;
+  podsByNode.get(node)?.delete(key);
+  dirtyNodes.add(node);
+}
+function setNode(node) {
+  nodes.set(node.metadata.name, node);
+  dirtyNodes.add(node.metadata.name);
+}
+function deleteNode(node) {
+  nodes.delete(node.metadata.name);
+  dirtyNodes.add(node.metadata.name);
+}
+
+function schedule() {
+  if (frameRequested) return;
+  frameRequested = true;
+  requestAnimationFrame(flush);
+}
+
+function flush() {
+  frameRequested = false;
+  // Nodes first, so a pod bound to a node that arrived in the same frame finds its card.
+  for (const name of dirtyNodes) renderNode(name);
+  dirtyNodes.clear();
+  for (const key of dirtyPods) renderPod(key);
+  dirtyPods.clear();
+  $('pending-count').textContent = String(pendingEls.size);
+  let running = 0;
+  for (const pod of pods.values()) if (podPhase(pod) === 'Running') running++;
+  $('summary').textContent = `${nodes.size} nodes · ${pods.size} pods · ${running} running · ${pendingEls.size} pending`;
+  if (route.kind === 'pod') renderPodPageLive();
+}
+
+function renderNode(name) {
+  const node = nodes.get(name);
+  let els = nodeEls.get(name);
+  if (!node) {
+    // A pod may still name a deleted node: its square stays until the pod changes.
+    if (els && !(podsByNode.get(name)?.size)) { els.card.remove(); nodeEls.delete(name); }
+    return;
+  }
+  if (!els) {
+    const title = el('span', { text: name, className: 'name' });
+    const badges = el('span', { className: 'badges' });
+    const cpu = el('div', { className: 'bar', 'data-resource': 'cpu' }, el('i'), el('span'));
+    const mem = el('div', { className: 'bar', 'data-resource': 'memory' }, el('i'), el('span'));
+    const podsEl = el('div', { className: 'pods' });
+    const card = el('div', { className: 'node', 'data-node': name }, el('h3', {}, title, badges), cpu, mem, podsEl);
+    els = { card, badges, cpu, mem, podsEl };
+    nodeEls.set(name, els);
+    insertSorted($('nodes'), card, name, (c) => c.dataset.node);
+    // Pods seen before their node had no card to go into.
+    for (const key of podsByNode.get(name) ?? []) dirtyPods.add(key);
+  }
+  const ready = nodeReady(node);
+  const cordoned = node.spec?.unschedulable === true;
+  els.card.dataset.ready = String(ready);
+  els.card.dataset.cordoned = String(cordoned);
+  els.badges.textContent = [ready ? 'Ready' : 'NotReady', cordoned ? 'SchedulingDisabled' : ''].filter(Boolean).join(' · ');
+  let cpu = 0;
+  let mem = 0;
+  for (const key of podsByNode.get(name) ?? []) {
+    const pod = pods.get(key);
+    // Ended pods free their share, as in the scheduler's accounting.
+    if (!pod) continue;
+    const phase = pod.status?.phase;
+    if (phase === 'Succeeded' || phase === 'Failed') continue;
+    const r = podRequests(pod);
+    cpu += r.cpu;
+    mem += r.mem;
+  }
+  const alloc = node.status?.allocatable ?? {};
+  setBar(els.cpu, 'cpu', cpu, quantity(alloc.cpu), formatCpu);
+  setBar(els.mem, 'mem', mem, quantity(alloc.memory), formatBytes);
+}
+
+function setBar(bar, label, used, total, fmt) {
+  const ratio = total > 0 ? Math.min(1, used / total) : 0;
+  bar.firstChild.style.width = `${(ratio * 100).toFixed(1)}%`;
+  bar.lastChild.textContent = `${label} ${fmt(used)} / ${fmt(total)}`;
+  bar.dataset.full = String(total > 0 && used >= total);
+  bar.title = `${label} requested ${fmt(used)} of ${fmt(total)} allocatable`;
+}
+
+function renderPod(key) {
+  const pod = pods.get(key);
+  let square = podEls.get(key);
+  if (!pod) {
+    square?.remove();
+    podEls.delete(key);
+    removePending(key);
+    return;
+  }
+  const node = podNode(pod);
+  const phase = podPhase(pod);
+  if (node) {
+    if (!square) {
+      square = el('a', { className: 'pod', 'data-pod': key, href: podHref(key) });
+      podEls.set(key, square);
+    }
+    square.dataset.phase = phase;
+    square.title = `${key} (${phase})`;
+    const card = nodeEls.get(node) ?? (renderNode(node), nodeEls.get(node));
+    if (card && square.parentNode !== card.podsEl) card.podsEl.append(square);
+    removePending(key);
+  } else {
+    square?.remove();
+    podEls.delete(key);
+    if (phase === 'Pending' || phase === 'Terminating') renderPending(key, pod, phase);
+    else removePending(key);
+  }
+}
+
+function renderPending(key, pod, phase) {
+  let row = pendingEls.get(key);
+  if (!row) {
+    row = el('li', { 'data-pending-pod': key }, el('a', { href: podHref(key), text: key }), el('span', { className: 'reason' }));
+    pendingEls.set(key, row);
+    insertSorted($('pending-pods'), row, key, (r) => r.dataset.pendingPod);
+  }
+  row.dataset.phase = phase;
+  row.lastChild.textContent = pendingReason(pod);
+}
+function removePending(key) {
+  const row = pendingEls.get(key);
+  if (row) { row.remove(); pendingEls.delete(key); }
+}
+
+/** Keeps cards in name order without re-sorting the container (binary search over children). */
+function insertSorted(parent, child, name, nameOf) {
+  const kids = parent.children;
+  let lo = 0;
+  let hi = kids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (nameOf(kids[mid]).localeCompare(name, undefined, { numeric: true }) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  parent.insertBefore(child, kids[lo] ?? null);
+}
+
+// --- list, then watch ----------------------------------------------------------------------------
+async function getJson(path) {
+  const res = await fetch(path, { headers: { accept: 'application/json' } });
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(body.message || `${res.status} ${res.statusText}`);
+  return body;
+}
+
+const streams = new Set();
+function setConn(state, text) {
+  const c = $('conn');
+  c.dataset.state = state;
+  c.textContent = text;
+}
+
+/**
+ * Lists then watches from the list's resourceVersion. On a broken stream it starts over with a
+ * fresh list (EventSource's own retry would replay from the first version, or hit 410 Gone).
+ */
+async function sync(resource, apply, remove, clear) {
+  for (;;) {
+    try {
+      const list = await getJson(`${API}/${resource}`);
+      clear();
+      for (const item of list.items) apply(item);
+      schedule();
+      await watch(`${API}/${resource}?watch=true&resourceVersion=${encodeURIComponent(list.metadata.resourceVersion ?? '0')}`, apply, remove);
+    } catch (error) {
+      console.warn(`${resource}: ${error.message}`);
+    }
+    setConn('error', 'reconnecting');
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+function watch(url, apply, remove) {
+  return new Promise((resolve) => {
+    const es = new EventSource(url);
+    streams.add(es);
+    es.onopen = () => { if ([...streams].every((s) => s.readyState === EventSource.OPEN)) setConn('live', 'live'); };
+    es.onmessage = (msg) => {
+      if (!msg.data) return;
+      const event = JSON.parse(msg.data);
+      if (event.type === 'DELETED') remove(event.object);
+      else if (event.type === 'ADDED' || event.type === 'MODIFIED') apply(event.object);
+      schedule();
+    };
+    es.onerror = () => {
+      es.close();
+      streams.delete(es);
+      resolve();
+    };
+  });
+}
+
+function clearPods() {
+  for (const key of pods.keys()) dirtyPods.add(key);
+  for (const node of podsByNode.keys()) dirtyNodes.add(node);
+  pods.clear();
+  podsByNode.clear();
+}
+function clearNodes() {
+  for (const name of nodes.keys()) dirtyNodes.add(name);
+  nodes.clear();
+}
+
+// --- the pod page ---------------------------------------------------------------------------------
+let route = { kind: 'cluster' };
+let podPageTimer;
+/** The pod object the page last drew: the watch replaces it on change, so identity means unchanged. */
+let podPageDrawn;
+const podHref = (key) => `#/pod/${key.split('/').map(encodeURIComponent).join('/')}`;
+
+function parseRoute() {
+  const m = /^#\/pod\/([^/]+)\/([^/]+)$/.exec(location.hash);
+  return m ? { kind: 'pod', ns: decodeURIComponent(m[1]), name: decodeURIComponent(m[2]) } : { kind: 'cluster' };
+}
+
+function onRoute() {
+  route = parseRoute();
+  podPageDrawn = undefined;
+  clearInterval(podPageTimer);
+  const page = $('pod-page');
+  $('cluster-view').hidden = route.kind === 'pod';
+  page.hidden = route.kind !== 'pod';
+  if (route.kind !== 'pod') { page.replaceChildren(); return; }
+  const base = `${API}/namespaces/${encodeURIComponent(route.ns)}/pods/${encodeURIComponent(route.name)}`;
+  const containers = el('section', { id: 'pod-containers' });
+  const events = el('section', { id: 'pod-events' }, el('h3', { text: 'Events' }));
+  const scheduling = el('section', { id: 'pod-scheduling' }, el('h3', { text: 'Scheduling' }));
+  const logs = el('section', { id: 'pod-logs' });
+  page.replaceChildren(
+    el('p', {}, el('a', { href: '#/', text: '← cluster' })),
+    el('h2', { id: 'pod-title', text: `${route.ns}/${route.name}` }),
+    el('p', { id: 'pod-summary' }),
+    containers, logs, events, scheduling,
+  );
+  renderPodPageLive();
+  const refresh = () => {
+    loadEvents(route, events);
+    loadScheduling(base, scheduling);
+  };
+  refresh();
+  // Events and the scheduling record have no watch here; a slow poll keeps them current.
+  podPageTimer = setInterval(refresh, 3000);
+}
+
+/** The parts of the pod page that come from the pod object the watch keeps current. */
+function renderPodPageLive() {
+  const page = $('pod-page');
+  const summary = $('pod-summary');
+  const section = $('pod-containers');
+  if (!summary || !section) return;
+  const pod = pods.get(`${route.ns}/${route.name}`);
+  if (pod === podPageDrawn && summary.textContent) return;
+  podPageDrawn = pod;
+  if (!pod) {
+    summary.textContent = 'This pod does not exist (or not yet).';
+    page.dataset.phase = '';
+    return;
+  }
+  const phase = podPhase(pod);
+  page.dataset.phase = phase;
+  summary.textContent = [`phase ${phase}`, pod.spec.nodeName ? `node ${pod.spec.nodeName}` : 'not scheduled', pod.status?.podIP ? `IP ${pod.status.podIP}` : ''].filter(Boolean).join(' · ');
+  const statuses = new Map([...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].map((s) => [s.name, s]));
+  const rows = [...(pod.spec.initContainers ?? []).map((c) => [c, 'init']), ...pod.spec.containers.map((c) => [c, 'app'])].map(([c, kind]) => {
+    const s = statuses.get(c.name);
+    const { state, detail } = containerState(s?.state);
+    const logButton = el('button', { text: 'Logs', type: 'button' });
+    logButton.addEventListener('click', () => loadLogs(c.name));
+    return el('tr', { 'data-container': c.name, 'data-state': state },
+      el('td', { text: c.name }), el('td', { text: kind }), el('td', { text: state }), el('td', { text: detail }),
+      el('td', { text: s ? String(s.ready) : '' }), el('td', { text: s ? String(s.restartCount) : '' }), el('td', {}, logButton));
+  });
+  section.replaceChildren(
+    el('h3', { text: 'Containers' }),
+    el('table', {}, el('thead', {}, el('tr', {}, ...['name', 'kind', 'state', 'detail', 'ready', 'restarts', ''].map((h) => el('th', { text: h })))), el('tbody', {}, ...rows)),
+  );
+}
+
+function containerState(state) {
+  if (!state) return { state: 'Unknown', detail: '' };
+  if (state.running) return { state: 'Running', detail: state.running.startedAt ? `since ${state.running.startedAt}` : '' };
+  if (state.terminated) return { state: 'Terminated', detail: [state.terminated.reason, `exit ${state.terminated.exitCode}`, state.terminated.message].filter(Boolean).join(' · ') };
+  if (state.waiting) return { state: 'Waiting', detail: [state.waiting.reason, state.waiting.message].filter(Boolean).join(' · ') };
+  return { state: 'Unknown', detail: '' };
+}
+
+async function loadEvents(r, section) {
+  try {
+    const selector = encodeURIComponent(`involvedObject.name=${r.name}`);
+    const list = await getJson(`${API}/namespaces/${encodeURIComponent(r.ns)}/events?fieldSelector=${selector}`);
+    if (route !== r) return;
+    const rows = list.items.map((e) => el('tr', { 'data-event-reason': e.reason, 'data-event-type': e.type },
+      el('td', { text: e.type }), el('td', { text: e.reason }), el('td', { text: e.lastTimestamp ?? e.firstTimestamp ?? '' }),
+      el('td', { text: e.source?.component ?? '' }), el('td', { text: e.message })));
+    section.replaceChildren(el('h3', { text: 'Events' }), rows.length
+      ? el('table', {}, el('thead', {}, el('tr', {}, ...['type', 'reason', 'time', 'from', 'message'].map((h) => el('th', { text: h })))), el('tbody', {}, ...rows))
+      : el('p', { text: 'No events.' }));
+  } catch (error) {
+    section.replaceChildren(el('h3', { text: 'Events' }), el('p', { className: 'error', text: error.message }));
+  }
+}
+
+async function loadScheduling(base, section) {
+  const r = route;
+  try {
+    const s = await getJson(`${base}/scheduling`);
+    if (route !== r) return;
+    const last = s.lastScheduling;
+    const parts = [el('h3', { text: 'Scheduling' }),
+      el('p', { text: `${s.schedulerName} · ${s.attempts} attempt(s)${s.nodeName ? ` · bound to ${s.nodeName}` : ''}${s.nominatedNodeName ? ` · nominated ${s.nominatedNodeName}` : ''}` })];
+    const verdicts = last?.verdicts ?? [];
+    if (verdicts.length) {
+      const plugins = [...new Set(verdicts.flatMap((v) => Object.keys(v.plugins ?? v.scores ?? {})))].sort();
+      const head = el('tr', {}, ...['node', 'verdict', 'score', ...plugins].map((h) => el('th', { text: h })));
+      const rows = verdicts.map((v) => el('tr', { 'data-verdict-node': v.node },
+        el('td', { text: v.node }),
+        el('td', { text: v.rejectedBy ? `${v.rejectedBy}: ${(v.reasons ?? []).join(', ')}` : 'feasible' }),
+        el('td', { text: v.score !== undefined ? String(v.score) : '' }),
+        ...plugins.map((p) => {
+          const ps = v.plugins?.[p];
+          const text = ps ? `${ps.weighted} (raw ${ps.raw}, norm ${ps.normalized})` : v.scores?.[p] !== undefined ? String(v.scores[p]) : '';
+          return el('td', { text });
+        })));
+      parts.push(el('table', { id: 'scheduling-table' }, el('thead', {}, head), el('tbody', {}, ...rows)));
+    } else {
+      parts.push(el('p', { text: 'No scheduling attempt recorded.' }));
+    }
+    section.replaceChildren(...parts);
+  } catch (error) {
+    section.replaceChildren(el('h3', { text: 'Scheduling' }), el('p', { className: 'error', text: error.message }));
+  }
+}
+
+async function loadLogs(container) {
+  const r = route;
+  const section = $('pod-logs');
+  const pre = el('pre', { className: 'log', id: 'pod-log', 'data-container': container, text: 'loading…' });
+  section.replaceChildren(el('h3', { text: `Logs: ${container}` }), pre);
+  const url = `${API}/namespaces/${encodeURIComponent(r.ns)}/pods/${encodeURIComponent(r.name)}/log?container=${encodeURIComponent(container)}&tailLines=200`;
+  try {
+    const res = await fetch(url);
+    const text = await res.text();
+    if (route !== r) return;
+    if (!res.ok) {
+      let message = text;
+      try { message = JSON.parse(text).message ?? text; } catch { /* plain text */ }
+      pre.textContent = `error: ${message}`;
+      pre.classList.add('error');
+    } else {
+      pre.textContent = text || '(no output)';
+    }
+  } catch (error) {
+    pre.textContent = `error: ${error.message}`;
+  }
+}
+
+// --- start ---------------------------------------------------------------------------------
+window.addEventListener('hashchange', onRoute);
+onRoute();
+void sync('nodes', setNode, deleteNode, clearNodes);
+void sync('pods', setPod, deletePod, clearPods);
+// For tests and the console: the dashboard's own view of the cluster.
+window.flotilla = { nodes, pods, phases: PHASES };
