@@ -63,6 +63,28 @@ describe('web dashboard', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: `${ARTIFACTS}dashboard.png`, fullPage: true });
 
+    // Time travel: the slider at a sequence before web's PodCreated shows the cluster without it.
+    const timeline = page.locator('#timeline');
+    expect(await timeline.getAttribute('data-mode')).toBe('live');
+    const { status, body: history } = await api.request<{ items: { seq: number; type: string }[] }>('GET', '/api/v1/namespaces/default/pods/web/history');
+    expect(status).toBe(200);
+    expect(history.items[0]?.type).toBe('PodCreated');
+    const before = history.items[0]!.seq - 1;
+    // The slider follows the live sequence, which is past web's creation by now.
+    await expect.poll(async () => Number(await page.locator('#timeline input[type=range]').inputValue()), { timeout: UI_TIMEOUT_MS }).toBeGreaterThan(before);
+    // fill() on a range input sets its value and fires `input`, as a drag would.
+    await page.locator('#timeline input[type=range]').fill(String(before));
+    await page.locator(`#timeline[data-mode="history"] [data-at-seq="${before}"]`).waitFor();
+    expect(await page.locator('[data-pod="default/web"]').count()).toBe(0);
+    expect(await page.locator('[data-pending-pod="default/huge"]').count()).toBe(0);
+    await page.locator('[data-node="node-1"]').waitFor();
+    await page.screenshot({ path: `${ARTIFACTS}dashboard-history.png`, fullPage: true });
+    // Back to live: the square is there again at once, still Running.
+    await page.locator('#timeline-live').click();
+    await page.locator('#timeline[data-mode="live"]').waitFor();
+    await page.locator(`[data-node="${nodeName}"] [data-pod="default/web"][data-phase="Running"]`).waitFor();
+    await page.locator('[data-pending-pod="default/huge"]').waitFor();
+
     await square.click();
     expect(new URL(page.url()).hash).toBe('#/pod/default/web');
     await page.locator('#pod-page[data-phase="Running"]').waitFor();

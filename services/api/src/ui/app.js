@@ -18,6 +18,17 @@ const dirtyNodes = new Set();
 const dirtyPods = new Set();
 let frameRequested = false;
 
+/**
+ * What the grid draws: the live maps, or a past state fetched with `?at=`. Watch events always go
+ * into the live maps, so going back to live is a redraw, not a reload.
+ */
+const live = { nodes, pods, podsByNode };
+let view = live;
+/** 'live' follows the watches; 'history' shows the fold of the log up to the slider's sequence. */
+let mode = 'live';
+/** The highest sequence seen in a list or a watch event: the slider's right end. */
+let liveSeq = 0;
+
 const $ = (id) => document.getElementById(id);
 const el = (tag, props = {}, ...children) => {
   const e = document.createElement(tag);
@@ -130,6 +141,15 @@ function schedule() {
 
 function flush() {
   frameRequested = false;
+  updateTimeline();
+  if (route.kind === 'pod') renderPodPageLive();
+  // In history the live maps keep changing but the DOM shows the past; going live redraws it all.
+  if (mode === 'history') { dirtyNodes.clear(); dirtyPods.clear(); return; }
+  paint();
+}
+
+/** Draws the dirty nodes and pods of the current view, then the counts. */
+function paint() {
   // Nodes first, so a pod bound to a node that arrived in the same frame finds its card.
   for (const name of dirtyNodes) renderNode(name);
   dirtyNodes.clear();
@@ -137,17 +157,16 @@ function flush() {
   dirtyPods.clear();
   $('pending-count').textContent = String(pendingEls.size);
   let running = 0;
-  for (const pod of pods.values()) if (podPhase(pod) === 'Running') running++;
-  $('summary').textContent = `${nodes.size} nodes · ${pods.size} pods · ${running} running · ${pendingEls.size} pending`;
-  if (route.kind === 'pod') renderPodPageLive();
+  for (const pod of view.pods.values()) if (podPhase(pod) === 'Running') running++;
+  $('summary').textContent = `${view.nodes.size} nodes · ${view.pods.size} pods · ${running} running · ${pendingEls.size} pending`;
 }
 
 function renderNode(name) {
-  const node = nodes.get(name);
+  const node = view.nodes.get(name);
   let els = nodeEls.get(name);
   if (!node) {
     // A pod may still name a deleted node: its square stays until the pod changes.
-    if (els && !(podsByNode.get(name)?.size)) { els.card.remove(); nodeEls.delete(name); }
+    if (els && !(view.podsByNode.get(name)?.size)) { els.card.remove(); nodeEls.delete(name); }
     return;
   }
   if (!els) {
@@ -161,7 +180,7 @@ function renderNode(name) {
     nodeEls.set(name, els);
     insertSorted($('nodes'), card, name, (c) => c.dataset.node);
     // Pods seen before their node had no card to go into.
-    for (const key of podsByNode.get(name) ?? []) dirtyPods.add(key);
+    for (const key of view.podsByNode.get(name) ?? []) dirtyPods.add(key);
   }
   const ready = nodeReady(node);
   const cordoned = node.spec?.unschedulable === true;
@@ -170,8 +189,8 @@ function renderNode(name) {
   els.badges.textContent = [ready ? 'Ready' : 'NotReady', cordoned ? 'SchedulingDisabled' : ''].filter(Boolean).join(' · ');
   let cpu = 0;
   let mem = 0;
-  for (const key of podsByNode.get(name) ?? []) {
-    const pod = pods.get(key);
+  for (const key of view.podsByNode.get(name) ?? []) {
+    const pod = view.pods.get(key);
     // Ended pods free their share, as in the scheduler's accounting.
     if (!pod) continue;
     const phase = pod.status?.phase;
@@ -194,7 +213,7 @@ function setBar(bar, label, used, total, fmt) {
 }
 
 function renderPod(key) {
-  const pod = pods.get(key);
+  const pod = view.pods.get(key);
   let square = podEls.get(key);
   if (!pod) {
     square?.remove();
@@ -273,6 +292,7 @@ async function sync(resource, apply, remove, clear) {
   for (;;) {
     try {
       const list = await getJson(`${API}/${resource}`);
+      seenSeq(list.metadata.resourceVersion);
       clear();
       for (const item of list.items) apply(item);
       schedule();
@@ -293,6 +313,7 @@ function watch(url, apply, remove) {
     es.onmessage = (msg) => {
       if (!msg.data) return;
       const event = JSON.parse(msg.data);
+      seenSeq(event.object?.metadata?.resourceVersion);
       if (event.type === 'DELETED') remove(event.object);
       else if (event.type === 'ADDED' || event.type === 'MODIFIED') apply(event.object);
       schedule();
@@ -314,6 +335,132 @@ function clearPods() {
 function clearNodes() {
   for (const name of nodes.keys()) dirtyNodes.add(name);
   nodes.clear();
+}
+
+// --- the timeline: replaying the cluster from the log ---------------------------------------------
+function seenSeq(rv) {
+  const n = Number(rv);
+  if (Number.isInteger(n) && n > liveSeq) liveSeq = n;
+}
+
+const HISTORY_DEBOUNCE_MS = 150;
+let historyTimer;
+/** Bumped per request: an answer that is not the latest is dropped (latest request wins). */
+let historyToken = 0;
+
+function updateTimeline() {
+  const range = $('timeline-range');
+  range.max = String(Math.max(1, liveSeq));
+  if (mode === 'live') {
+    range.value = range.max;
+    $('timeline-at').textContent = `live · sequence ${liveSeq}`;
+  }
+}
+
+function setMode(next) {
+  mode = next;
+  $('timeline').dataset.mode = next;
+  $('timeline-live').disabled = next === 'live';
+}
+
+/** Clears the grid and the pending panel and draws every object of the current view. */
+function redrawAll() {
+  for (const els of nodeEls.values()) els.card.remove();
+  for (const square of podEls.values()) square.remove();
+  for (const row of pendingEls.values()) row.remove();
+  nodeEls.clear();
+  podEls.clear();
+  pendingEls.clear();
+  dirtyNodes.clear();
+  dirtyPods.clear();
+  for (const name of view.nodes.keys()) dirtyNodes.add(name);
+  for (const name of view.podsByNode.keys()) dirtyNodes.add(name);
+  for (const key of view.pods.keys()) dirtyPods.add(key);
+  paint();
+}
+
+function goLive() {
+  clearTimeout(historyTimer);
+  historyToken++;
+  setMode('live');
+  view = live;
+  const at = $('timeline-at');
+  delete at.dataset.atSeq;
+  redrawAll();
+  updateTimeline();
+}
+
+function onSlide() {
+  const seq = Number($('timeline-range').value);
+  setMode('history');
+  $('timeline-at').textContent = `at sequence ${seq} (loading…)`;
+  clearTimeout(historyTimer);
+  historyTimer = setTimeout(() => void loadHistory(seq), HISTORY_DEBOUNCE_MS);
+}
+
+/** Fetches both lists as of `seq` and draws them with the live rendering code. */
+async function loadHistory(seq) {
+  const token = ++historyToken;
+  try {
+    const [nodeList, podList] = await Promise.all([getJson(`${API}/nodes?at=${seq}`), getJson(`${API}/pods?at=${seq}`)]);
+    if (token !== historyToken || mode !== 'history') return;
+    const past = { nodes: new Map(), pods: new Map(), podsByNode: new Map() };
+    for (const node of nodeList.items) past.nodes.set(node.metadata.name, node);
+    for (const pod of podList.items) {
+      const key = podKey(pod);
+      past.pods.set(key, pod);
+      const node = podNode(pod);
+      if (!node) continue;
+      let set = past.podsByNode.get(node);
+      if (!set) past.podsByNode.set(node, (set = new Set()));
+      set.add(key);
+    }
+    view = past;
+    redrawAll();
+    const at = $('timeline-at');
+    at.dataset.atSeq = String(seq);
+    const time = latestTime(nodeList.items, podList.items);
+    at.textContent = `at sequence ${seq}${time ? ` (≈ ${time})` : ''}`;
+  } catch (error) {
+    if (token !== historyToken) return;
+    $('timeline-at').textContent = `at sequence ${seq}: ${error.message}`;
+  }
+}
+
+/**
+ * The list answers carry no clock, so the time shown is the newest timestamp inside the past
+ * objects: a lower bound of when that sequence was written.
+ */
+function latestTime(nodeItems, podItems) {
+  let best = '';
+  const see = (t) => { if (typeof t === 'string' && t > best) best = t; };
+  for (const o of [...nodeItems, ...podItems]) {
+    see(o.metadata?.creationTimestamp);
+    see(o.metadata?.deletionTimestamp);
+    for (const c of o.status?.conditions ?? []) { see(c.lastTransitionTime); see(c.lastHeartbeatTime); }
+  }
+  return best;
+}
+
+const RECENT_EVENTS = 8;
+async function loadRecentEvents() {
+  if (route.kind !== 'cluster') return;
+  try {
+    const list = await getJson(`${API}/events`);
+    const when = (e) => e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? '';
+    const recent = [...list.items].sort((a, b) => (when(a) < when(b) ? 1 : when(a) > when(b) ? -1 : 0)).slice(0, RECENT_EVENTS);
+    $('timeline-events').replaceChildren(...recent.map((e) => {
+      const obj = e.involvedObject ?? {};
+      const name = obj.namespace ? `${obj.namespace}/${obj.name}` : obj.name ?? '';
+      return el('li', { 'data-event-reason': e.reason ?? '', 'data-event-type': e.type ?? '' },
+        el('time', { text: when(e).replace('T', ' ').replace(/\.\d+Z$|Z$/, '') }),
+        el('b', { text: e.reason ?? '' }),
+        el('span', { className: 'object', text: `${(obj.kind ?? '').toLowerCase()}/${name}` }),
+        el('span', { className: 'message', text: e.message ?? '' }));
+    }));
+  } catch (error) {
+    console.warn(`events: ${error.message}`);
+  }
 }
 
 // --- the pod page ---------------------------------------------------------------------------------
@@ -471,6 +618,12 @@ async function loadLogs(container) {
 // --- start ---------------------------------------------------------------------------------
 window.addEventListener('hashchange', onRoute);
 onRoute();
+$('timeline-range').addEventListener('input', onSlide);
+$('timeline-live').addEventListener('click', goLive);
+setMode('live');
+void loadRecentEvents();
+// Kubernetes Events have no watch in the dashboard; a slow poll keeps the list near the slider fresh.
+setInterval(() => void loadRecentEvents(), 5000);
 void sync('nodes', setNode, deleteNode, clearNodes);
 void sync('pods', setPod, deletePod, clearPods);
 // For tests and the console: the dashboard's own view of the cluster.
