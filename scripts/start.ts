@@ -30,6 +30,7 @@ if (runtime !== 'sim' && runtime !== 'process') {
 const cluster = new LocalCluster({
   dataDir,
   apiPort,
+  fixedApiPort: true,
   nodes,
   runtime,
   ...(process.env.NATS_URL ? { natsUrl: process.env.NATS_URL } : {}),

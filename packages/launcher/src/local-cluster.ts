@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startNatsServer, type RunningNatsServer } from '@flotilla/testkit';
+import { getFreePort, startNatsServer, type RunningNatsServer } from '@flotilla/testkit';
 import { ServiceProcess, type ServiceName } from './service-process.ts';
 
 export interface LocalClusterOptions {
@@ -9,6 +9,8 @@ export interface LocalClusterOptions {
   /** Use this NATS server instead of starting one. */
   natsUrl?: string;
   apiPort: number;
+  /** The user chose apiPort: fail when it is taken instead of moving to another free port. */
+  fixedApiPort?: boolean;
   apiHost?: string;
   /** Nodes hosted by the first node agent. */
   nodes: number;
@@ -37,10 +39,15 @@ export class LocalCluster {
   nats: RunningNatsServer | undefined;
   natsUrl = '';
 
-  constructor(readonly options: LocalClusterOptions) {}
+  /** The API's port: options.apiPort, or another free one when that was taken before the API bound it. */
+  private apiPort: number;
+
+  constructor(readonly options: LocalClusterOptions) {
+    this.apiPort = options.apiPort;
+  }
 
   get apiUrl(): string {
-    return `http://${this.options.apiHost ?? '127.0.0.1'}:${this.options.apiPort}`;
+    return `http://${this.options.apiHost ?? '127.0.0.1'}:${this.apiPort}`;
   }
 
   async start(): Promise<void> {
@@ -50,8 +57,18 @@ export class LocalCluster {
       this.nats = await startNatsServer({ storeDir: join(this.options.dataDir, 'nats') });
       this.natsUrl = this.nats.url;
     }
-    this.add('api', 'api', ['--port', String(this.options.apiPort), '--host', this.options.apiHost ?? '127.0.0.1']);
-    await this.waitForApi();
+    // A port found free can be taken by another process before the API binds it: try another one.
+    for (let attempt = 1; ; attempt++) {
+      this.add('api', 'api', ['--port', String(this.apiPort), '--host', this.options.apiHost ?? '127.0.0.1']);
+      try {
+        await this.waitForApi();
+        break;
+      } catch (error) {
+        if (this.options.fixedApiPort || attempt >= 3 || !(error instanceof Error) || !error.message.includes('EADDRINUSE')) throw error;
+        this.services.delete('api');
+        this.apiPort = await getFreePort();
+      }
+    }
     this.add('scheduler', 'scheduler', this.options.schedulerArgs ?? []);
     this.add('controller', 'controller', this.options.controllerArgs ?? []);
     if (this.options.nodes > 0) this.add('node-agent', 'node-agent', this.nodeAgentArgs());
@@ -95,7 +112,8 @@ export class LocalCluster {
       const api = this.services.get('api');
       if (api && !api.running) throw new Error(`the API exited while starting:\n${api.tail()}`);
       try {
-        const response = await fetch(`${this.apiUrl}/readyz`);
+        // Bounded: whatever holds the port may accept the connection and never answer.
+        const response = await fetch(`${this.apiUrl}/readyz`, { signal: AbortSignal.timeout(2_000) });
         if (response.ok) return;
         last = `readyz answered ${response.status}`;
       } catch (error) {

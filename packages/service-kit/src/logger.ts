@@ -83,6 +83,18 @@ export function flushLogs(): Promise<void> {
   });
 }
 
+/**
+ * Writes what is still buffered for stdout synchronously: the last resort before process.exit, when
+ * an asynchronous flush did not finish in time (a busy machine, a slow pipe).
+ */
+export function flushLogsSync(): void {
+  try {
+    stdoutDestination?.flushSync?.();
+  } catch {
+    // Not ready yet or already closed: nothing more can be written.
+  }
+}
+
 function envLevel(): LogLevel {
   const value = process.env.FLOTILLA_LOG_LEVEL;
   return value === 'debug' || value === 'info' || value === 'warn' || value === 'error' ? value : 'info';

@@ -1,5 +1,5 @@
 import { intSetting } from './config.ts';
-import { flushLogs, type Logger } from './logger.ts';
+import { flushLogs, flushLogsSync, type Logger } from './logger.ts';
 
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 /** How long the last log lines may take to reach stdout before the process exits anyway. */
@@ -30,7 +30,10 @@ export function onShutdown(logger: Logger, stop: () => Promise<void>, options: S
   const finish = (code: number): void => {
     if (exited) return;
     exited = true;
-    void flushWithin(FLUSH_LIMIT_MS).then(() => exit(code));
+    void flushWithin(FLUSH_LIMIT_MS).then(() => {
+      flushLogsSync();
+      exit(code);
+    });
   };
 
   const handler = (signal: NodeJS.Signals): void => {
