@@ -6,9 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { DiscardPolicy, JetStreamApiCodes, JetStreamApiError, RetentionPolicy, StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { JetStreamApiCodes, JetStreamApiError, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { EventLogUnavailableError } from './errors.ts';
+import { desiredStreamConfig } from './jetstream-event-log.ts';
 
 export interface AppendLimitOptions {
   servers: string;
@@ -45,7 +46,6 @@ export class AppendLimitError extends Error {
   }
 }
 
-const NANOS_PER_MS = 1_000_000;
 /** Like the real log: a few events per entity subject (a pod's created, bound, running…). */
 const MESSAGES_PER_SUBJECT = 4;
 
@@ -109,22 +109,8 @@ export async function measureAppendLimit(options: AppendLimitOptions): Promise<J
   try {
     try {
       jsm = await jetstreamManager(nc, { timeout: 10_000 });
-      // The real log's stream config (jetstream-event-log.ts), on subjects of its own.
-      await jsm.streams.add({
-        name: streamName,
-        subjects: [`${subjectPrefix}.>`],
-        storage: StorageType.File,
-        retention: RetentionPolicy.Limits,
-        max_msgs: -1,
-        max_bytes: -1,
-        max_age: 0,
-        max_msgs_per_subject: -1,
-        discard: DiscardPolicy.Old,
-        deny_delete: true,
-        deny_purge: true,
-        duplicate_window: 120_000 * NANOS_PER_MS,
-        num_replicas: 1,
-      });
+      // The real log's stream config, on subjects of its own.
+      await jsm.streams.add({ ...desiredStreamConfig(streamName, 120_000), subjects: [`${subjectPrefix}.>`] });
       created = true;
     } catch (err) {
       throw new AppendLimitError(`cannot create the scratch stream ${streamName}: ${errorMessage(err)}`, { cause: err });

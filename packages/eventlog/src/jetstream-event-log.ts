@@ -117,7 +117,8 @@ function parseActualSequence(description: string): number | undefined {
   return match?.[1] === undefined ? undefined : Number(match[1]);
 }
 
-function desiredStreamConfig(name: string, duplicateWindowMs: number): Partial<StreamConfig> & { name: string } {
+/** @internal the log's stream configuration (append-limit.ts measures a scratch stream made the same way). */
+export function desiredStreamConfig(name: string, duplicateWindowMs: number): Partial<StreamConfig> & { name: string } {
   return {
     name,
     subjects: [ALL_EVENTS],
